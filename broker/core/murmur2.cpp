@@ -1,0 +1,49 @@
+#include "broker/core/murmur2.h"
+
+#include <cassert>
+
+namespace passerelle::core {
+
+std::int32_t kafka_murmur2(std::string_view key) noexcept {
+  const auto* data = reinterpret_cast<const unsigned char*>(key.data());
+  const auto length = static_cast<std::uint32_t>(key.size());
+  constexpr std::uint32_t seed = 0x9747b28cU;
+  constexpr std::uint32_t m = 0x5bd1e995U;
+  constexpr int r = 24;
+
+  std::uint32_t h = seed ^ length;
+  const std::uint32_t length4 = length / 4;
+  for (std::uint32_t i = 0; i < length4; ++i) {
+    const std::uint32_t i4 = i * 4;
+    std::uint32_t k = static_cast<std::uint32_t>(data[i4 + 0]) | (static_cast<std::uint32_t>(data[i4 + 1]) << 8) |
+                      (static_cast<std::uint32_t>(data[i4 + 2]) << 16) | (static_cast<std::uint32_t>(data[i4 + 3]) << 24);
+    k *= m;
+    k ^= k >> r;
+    k *= m;
+    h *= m;
+    h ^= k;
+  }
+  const std::uint32_t tail = length & ~3U;
+  switch (length % 4) {
+    case 3: h ^= static_cast<std::uint32_t>(data[tail + 2]) << 16; [[fallthrough]];
+    case 2: h ^= static_cast<std::uint32_t>(data[tail + 1]) << 8; [[fallthrough]];
+    case 1:
+      h ^= static_cast<std::uint32_t>(data[tail]);
+      h *= m;
+      break;
+    default: break;
+  }
+  h ^= h >> 13;
+  h *= m;
+  h ^= h >> 15;
+  return static_cast<std::int32_t>(h);
+}
+
+std::int32_t kafka_partition_for_key(std::string_view key, std::int32_t partition_count) noexcept {
+  assert(partition_count > 0);
+  // Utils.toPositive: clear the sign bit (not abs()).
+  const auto positive = static_cast<std::int32_t>(static_cast<std::uint32_t>(kafka_murmur2(key)) & 0x7fffffffU);
+  return positive % partition_count;
+}
+
+}  // namespace passerelle::core
