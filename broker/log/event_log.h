@@ -46,7 +46,7 @@ using headers = std::vector<header>;
 struct topic_partition {
   std::string topic;
   std::int32_t partition = 0;
-  auto operator<=>(const topic_partition&) const = default;
+  auto operator<=>(const topic_partition&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 };
 
 struct topic_partition_offset {
