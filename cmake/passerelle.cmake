@@ -50,5 +50,13 @@ function(passerelle_test name)
   add_executable(${name} ${T_SOURCES})
   passerelle_target_defaults(${name})
   target_link_libraries(${name} PRIVATE ${T_LIBS} passerelle_catch_main)
-  catch_discover_tests(${name} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 60)
+  catch_discover_tests(${name})
+  # Labels are set after discovery: Catch2 2.13 flattens PROPERTIES into one list, so a second label would be read
+  # as a property name and lost. The discovered names are in ${name}_TESTS (catch_discover_tests' TEST_LIST).
+  if(T_LABELS)
+    set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+    file(WRITE "${labels_file}"
+         "if(DEFINED ${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${T_LABELS}\")\nendif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
+  endif()
 endfunction()

@@ -16,7 +16,8 @@ std::int32_t kafka_murmur2(std::string_view key) noexcept {
   for (std::uint32_t i = 0; i < length4; ++i) {
     const std::uint32_t i4 = i * 4;
     std::uint32_t k = static_cast<std::uint32_t>(data[i4 + 0]) | (static_cast<std::uint32_t>(data[i4 + 1]) << 8) |
-                      (static_cast<std::uint32_t>(data[i4 + 2]) << 16) | (static_cast<std::uint32_t>(data[i4 + 3]) << 24);
+                      (static_cast<std::uint32_t>(data[i4 + 2]) << 16) |
+                      (static_cast<std::uint32_t>(data[i4 + 3]) << 24);
     k *= m;
     k ^= k >> r;
     k *= m;

@@ -23,7 +23,7 @@ struct embedded_options {
 
 struct kafka_options {
   std::string bootstrap_servers = "127.0.0.1:9092";
-  std::int32_t partitions = 12;           // for topics Passerelle creates
+  std::int32_t partitions = 12;  // for topics Passerelle creates
   std::int16_t replication_factor = 1;
   // librdkafka properties passed through as they are (they override Passerelle's defaults, except the safety
   // settings the contract fixes: acks=all, enable.idempotence=true, partitioner=murmur2_random).

@@ -46,7 +46,8 @@ using headers = std::vector<header>;
 struct topic_partition {
   std::string topic;
   std::int32_t partition = 0;
-  auto operator<=>(const topic_partition&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
+  auto operator<=>(const topic_partition&) const =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 false positive
 };
 
 struct topic_partition_offset {
@@ -102,10 +103,10 @@ struct rebalance_listener {
 };
 
 struct consumer_config {
-  std::string group;                  // consumer group id; members of a group share the partitions
-  std::vector<std::string> topics;    // full topic names
+  std::string group;                            // consumer group id; members of a group share the partitions
+  std::vector<std::string> topics;              // full topic names
   offset_reset reset = offset_reset::earliest;  // where to start a partition with no committed offset
-  rebalance_listener listener;        // optional
+  rebalance_listener listener;                  // optional
 };
 
 // A member of a consumer group, or (from event_log::open_reader) a group-less reader of given partitions.

@@ -17,9 +17,9 @@ struct config_node {
   enum class kind { null, scalar, list, map };
 
   kind type = kind::null;
-  std::string scalar;                          // when type == scalar
-  std::vector<config_node> list;               // when type == list
-  std::map<std::string, config_node> map;      // when type == map (ordered: stable listings)
+  std::string scalar;                      // when type == scalar
+  std::vector<config_node> list;           // when type == list
+  std::map<std::string, config_node> map;  // when type == map (ordered: stable listings)
 
   static config_node make_scalar(std::string value);
   static config_node make_list(std::vector<std::string> values);

@@ -28,8 +28,7 @@ result<void> check_field(const config_field& field, const config_node& value, co
       if (!value.is_scalar() || value.scalar.empty()) return fail("a non-empty string");
       break;
     case field_type::url:
-      if (!value.is_scalar() ||
-          !(value.scalar.starts_with("https://") || value.scalar.starts_with("http://"))) {
+      if (!value.is_scalar() || !(value.scalar.starts_with("https://") || value.scalar.starts_with("http://"))) {
         return fail("an http:// or https:// URL");
       }
       break;

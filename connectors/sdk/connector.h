@@ -31,7 +31,7 @@ class Event;
 namespace passerelle::connector {
 
 struct http_header {
-  std::string name;   // as received (compare case-insensitively)
+  std::string name;  // as received (compare case-insensitively)
   std::string value;
 };
 
@@ -42,7 +42,7 @@ struct inbound_request {
   std::string_view target;        // path and query as received
   std::string_view path_account;  // the {account} segment of /v1/webhooks/{connector}/{account}; empty if absent
   const std::vector<http_header>* headers = nullptr;
-  std::string_view body;          // raw bytes exactly as received (signatures are computed over these)
+  std::string_view body;  // raw bytes exactly as received (signatures are computed over these)
   std::int64_t received_at_ms = 0;
 
   // First value of the header `name` (ASCII case-insensitive), or empty when absent.
@@ -91,7 +91,7 @@ class connector {
 enum class field_type { string, secret, string_list, secret_list, url, map };
 
 struct config_field {
-  std::string name;         // key under connectors.<name>.accounts.<account>
+  std::string name;  // key under connectors.<name>.accounts.<account>
   field_type type = field_type::string;
   bool required = false;
   std::string description;
@@ -100,12 +100,12 @@ struct config_field {
 enum class maturity { stable, beta, alpha };
 
 struct connector_metadata {
-  std::string name;                  // "shopify"
-  std::string display_name;          // "Shopify"
-  std::string description;           // one line
+  std::string name;          // "shopify"
+  std::string display_name;  // "Shopify"
+  std::string description;   // one line
   maturity status = maturity::beta;
-  std::string security_posture;      // how requests are authenticated, in one line
-  std::string account_key;           // how the account is identified ("X-Shopify-Shop-Domain header")
+  std::string security_posture;  // how requests are authenticated, in one line
+  std::string account_key;       // how the account is identified ("X-Shopify-Shop-Domain header")
   std::vector<config_field> account_fields;
 };
 

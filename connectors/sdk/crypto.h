@@ -11,8 +11,8 @@ std::string hmac_sha256(std::string_view key, std::string_view message);
 // Raw 32-byte SHA-256.
 std::string sha256(std::string_view data);
 
-std::string to_hex(std::string_view bytes);            // lowercase
-std::string base64_encode(std::string_view bytes);     // standard alphabet, padded
+std::string to_hex(std::string_view bytes);         // lowercase
+std::string base64_encode(std::string_view bytes);  // standard alphabet, padded
 // Decodes standard base64 (padding optional); returns false on any invalid character.
 bool base64_decode(std::string_view text, std::string& out);
 

@@ -16,14 +16,20 @@ int nesting_depth(std::string_view text) noexcept {
   bool escaped = false;
   for (const char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') max_depth = std::max(max_depth, ++depth);
-    else if (c == '}' || c == ']') --depth;
+    if (c == '"')
+      in_string = true;
+    else if (c == '{' || c == '[')
+      max_depth = std::max(max_depth, ++depth);
+    else if (c == '}' || c == ']')
+      --depth;
   }
   return max_depth;
 }
@@ -41,7 +47,8 @@ result<void> parse_json(std::string_view text, rapidjson::Document& doc, int max
   if (doc.HasParseError()) {
     const auto code = doc.GetParseError();
     if (code == rapidjson::kParseErrorStringInvalidEncoding) {
-      return error::reject("invalid_utf8", "body is not valid UTF-8 (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
+      return error::reject("invalid_utf8",
+                           "body is not valid UTF-8 (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
     }
     return error::reject("invalid_json", std::string("body is not valid JSON: ") + rapidjson::GetParseError_En(code) +
                                              " (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
@@ -71,8 +78,12 @@ result<std::optional<std::int64_t>> member_int(const rapidjson::Value& object, s
   std::int64_t value = 0;
   bool negative = false;
   std::size_t i = 0;
-  if (s[0] == '-') { negative = true; i = 1; }
-  if (i == s.size()) return error::reject("bad_integer", std::string(name) + ": expected an integer, got \"" + std::string(s) + "\"");
+  if (s[0] == '-') {
+    negative = true;
+    i = 1;
+  }
+  if (i == s.size())
+    return error::reject("bad_integer", std::string(name) + ": expected an integer, got \"" + std::string(s) + "\"");
   for (; i < s.size(); ++i) {
     const char c = s[i];
     if (c < '0' || c > '9') {
@@ -96,16 +107,19 @@ std::optional<int> currency_exponent(std::string_view currency) noexcept {
                                               "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"};
   static constexpr std::string_view three[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
   static constexpr std::string_view four[] = {"CLF", "UYW"};
-  for (const auto z : zero) if (z == currency) return 0;
-  for (const auto t : three) if (t == currency) return 3;
-  for (const auto f : four) if (f == currency) return 4;
+  for (const auto z : zero)
+    if (z == currency) return 0;
+  for (const auto t : three)
+    if (t == currency) return 3;
+  for (const auto f : four)
+    if (f == currency) return 4;
   return 2;
 }
 
 result<std::int64_t> decimal_to_minor(std::string_view amount, std::string_view currency) {
   const auto bad = [&](std::string_view why) {
-    return error::reject("bad_amount", "amount \"" + std::string(amount) + "\" in " + std::string(currency) + ": " +
-                                           std::string(why));
+    return error::reject(
+        "bad_amount", "amount \"" + std::string(amount) + "\" in " + std::string(currency) + ": " + std::string(why));
   };
   const auto exponent = currency_exponent(currency);
   if (!exponent) return bad("unknown currency code");

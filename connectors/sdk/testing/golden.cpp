@@ -107,7 +107,8 @@ std::vector<golden_result> run_golden_dir(const connector& c, const std::string&
     for (const auto& entry : fs::directory_iterator(dir)) {
       const auto file = entry.path().filename().string();
       const std::string suffix = ".request.json";
-      if (file.size() > suffix.size() && file.ends_with(suffix)) names.push_back(file.substr(0, file.size() - suffix.size()));
+      if (file.size() > suffix.size() && file.ends_with(suffix))
+        names.push_back(file.substr(0, file.size() - suffix.size()));
     }
   }
   std::sort(names.begin(), names.end());
@@ -142,18 +143,20 @@ std::vector<golden_result> run_golden_dir(const connector& c, const std::string&
     } else if (expected.HasMember("error")) {
       const std::string kind = expected["error"]["kind"].GetString();
       const std::string code = expected["error"]["code"].GetString();
-      if (outcome) gr.diff = "expected error " + kind + "/" + code + ", got events:\n" + rendered;
+      if (outcome)
+        gr.diff = "expected error " + kind + "/" + code + ", got events:\n" + rendered;
       else if (std::string(to_string(outcome.err().kind)) != kind || outcome.err().code != code)
         gr.diff = "expected error " + kind + "/" + code + ", got " + std::string(to_string(outcome.err().kind)) + "/" +
                   outcome.err().code + ": " + outcome.err().message;
-      else gr.passed = true;
+      else
+        gr.passed = true;
     } else if (!outcome) {
       gr.diff = "expected events, got error " + outcome.err().code + ": " + outcome.err().message;
     } else {
       const auto& arr = expected["events"];
       if (arr.Size() != outcome->size()) {
-        gr.diff = "expected " + std::to_string(arr.Size()) + " events, got " + std::to_string(outcome->size()) +
-                  ":\n" + rendered;
+        gr.diff = "expected " + std::to_string(arr.Size()) + " events, got " + std::to_string(outcome->size()) + ":\n" +
+                  rendered;
       } else {
         gr.passed = true;
         for (rapidjson::SizeType i = 0; i < arr.Size(); ++i) {

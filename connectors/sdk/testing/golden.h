@@ -3,8 +3,8 @@
 //
 // A case `<dir>/<name>` is three files:
 //   <name>.body              the raw request body, byte for byte as the platform sends it
-//   <name>.request.json      {"method": "POST", "path_account": "", "headers": {"X-Shopify-Topic": "carts/update", ...}}
-//   <name>.events.json       the expected outcome: {"events": [<passerelle.v1.Event in protobuf JSON>...]}
+//   <name>.request.json      {"method": "POST", "path_account": "", "headers": {"X-Shopify-Topic": "carts/update",
+//   ...}} <name>.events.json       the expected outcome: {"events": [<passerelle.v1.Event in protobuf JSON>...]}
 //                            or {"error": {"kind": "reject", "code": "..."}} for a refused request
 // Signature headers are NOT stored in fixtures: the test passes a `signer` that adds them (computed with a test
 // secret over the raw body), so fixtures stay readable and the signature path is exercised on every case.

@@ -35,8 +35,8 @@ TEST_CASE("validate_accounts_section names the offending key", "[sdk][config]") 
   REQUIRE_FALSE(unknown);
   CHECK(unknown.err().message == "accounts.shop.example.secret: unknown key");
 
-  auto bad_url = validate_accounts_section(
-      m, section_with({{"secrets", config_node::make_list({"s"})}, {"api_base_url", config_node::make_scalar("ftp://x")}}));
+  auto bad_url = validate_accounts_section(m, section_with({{"secrets", config_node::make_list({"s"})},
+                                                            {"api_base_url", config_node::make_scalar("ftp://x")}}));
   REQUIRE_FALSE(bad_url);
   CHECK(bad_url.err().message == "accounts.shop.example.api_base_url: expected an http:// or https:// URL");
 

@@ -34,7 +34,8 @@ TEST_CASE("parse_json refuses what a hostile sender could send", "[sdk][json]") 
     CHECK(r.err().kind == error_kind::reject);
   }
   SECTION("brackets inside strings do not count") {
-    CHECK(parse_json(R"({"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"]"})", doc, 3));
+    CHECK(parse_json(R"({"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"]"})",
+                     doc, 3));
   }
   SECTION("invalid UTF-8") {
     const std::string bad = "{\"a\": \"\xC3\x28\"}";
