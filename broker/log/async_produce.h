@@ -23,7 +23,7 @@ namespace passerelle::log {
 template <typename CompletionToken>
 auto async_produce(event_log& log, produce_request request, CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(result<produce_ack>)>(
-      [&log](auto handler, produce_request req) {
+      [&log](auto handler, produce_request&& req) {
         using handler_type = decltype(handler);
         // produce_callback is a std::function (copyable); Asio handlers are move-only: share ownership.
         struct state {
@@ -49,7 +49,7 @@ auto async_produce(event_log& log, produce_request request, CompletionToken&& to
 template <typename CompletionToken>
 auto async_produce_all(event_log& log, std::vector<produce_request> requests, CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(std::vector<result<produce_ack>>)>(
-      [&log](auto handler, std::vector<produce_request> reqs) {
+      [&log](auto handler, std::vector<produce_request>&& reqs) {
         using handler_type = decltype(handler);
         struct state {
           handler_type handler;
