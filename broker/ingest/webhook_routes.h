@@ -1,0 +1,30 @@
+#pragma once
+// Binds webhook_ingest to the HTTP router: POST /v1/webhooks/{connector} and /v1/webhooks/{connector}/{account}.
+// The ONE place an ingest_outcome becomes an HTTP answer (CONTRACT.md "HTTP API"):
+//   accepted      200 {"event_ids": [...], "subjects": [{"kind", "id"}]}
+//   ping          200 {"event_ids": [], "subjects": []}
+//   dead_lettered 202 {"dead_lettered": true, "reason": {"code", "message"}}
+//   unauthorized  401 (body never stored), unknown_connector 404, retry_later 503 + Retry-After
+// (413 body too large, 431/408 and connection limits are the HTTP server's, before this runs.)
+
+#include <cstddef>
+#include <optional>
+
+#include "broker/http/router.h"
+#include "broker/ingest/webhook_ingest.h"
+
+namespace passerelle::ingest {
+
+struct webhook_route_options {
+  std::optional<std::size_t> body_limit;  // nullopt: the server's limits.body_bytes
+  unsigned retry_after_seconds = 1;
+};
+
+// `ingest` must outlive the router. Errors: a route clash (programming error).
+result<void> add_webhook_routes(http::router& router, webhook_ingest& ingest, const core::clock& clock,
+                                webhook_route_options options);
+
+// The HTTP answer for an outcome (exposed for tests).
+http::response to_http(const ingest_outcome& outcome, unsigned version, unsigned retry_after_seconds);
+
+}  // namespace passerelle::ingest
