@@ -13,8 +13,10 @@ endif()
 set(PASSERELLE_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
     -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  # GCC 12 false positives in libstdc++/Boost headers under -O2 (maybe-uninitialized in std::optional, etc.).
-  list(APPEND PASSERELLE_WARNINGS -Wno-maybe-uninitialized -Wno-null-dereference)
+  # GCC 12 false positives in libstdc++/Boost headers under -O2/-O3 (maybe-uninitialized in std::optional;
+  # restrict/stringop-overflow/array-bounds on inlined std::string copies, GCC bugs 105329, 105651, 106199).
+  list(APPEND PASSERELLE_WARNINGS -Wno-maybe-uninitialized -Wno-null-dereference -Wno-restrict -Wno-stringop-overflow
+       -Wno-array-bounds)
 endif()
 
 if(PASSERELLE_SANITIZE)
