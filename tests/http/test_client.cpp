@@ -26,7 +26,7 @@ template <typename T>
 T run(asio::io_context& ioc, asio::awaitable<T> a) {
   std::optional<T> out;
   std::exception_ptr err;
-  asio::co_spawn(ioc, std::move(a), [&](std::exception_ptr e, T v) {
+  asio::co_spawn(ioc, std::move(a), [&](const std::exception_ptr& e, T v) {
     if (e) {
       err = e;
     } else {
@@ -99,7 +99,7 @@ client_response client::read() {
     return run(i->ioc, [](impl* self, decltype(s) st) -> asio::awaitable<client_response> {
       self->lowest().expires_after(self->timeout);
       beast_http::response_parser<beast_http::string_body> p;
-      p.body_limit(64 * 1024 * 1024);
+      p.body_limit(std::uint64_t{64} * 1024 * 1024);
       co_await beast_http::async_read(st, self->buffer, p, asio::use_awaitable);
       co_return p.release();
     }(i, s));

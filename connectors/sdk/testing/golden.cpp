@@ -81,7 +81,9 @@ golden_request load_golden_request(const std::string& dir, const std::string& na
   if (meta.HasMember("method")) req.method = meta["method"].GetString();
   if (meta.HasMember("path_account")) req.path_account = meta["path_account"].GetString();
   if (meta.HasMember("headers")) {
-    for (const auto& h : meta["headers"].GetObject()) req.headers.push_back({h.name.GetString(), h.value.GetString()});
+    // Const iteration: RapidJSON's non-const member iterators compare ambiguously under C++20's reversed operators.
+    const rapidjson::Value& headers = meta["headers"];
+    for (const auto& h : headers.GetObject()) req.headers.push_back({h.name.GetString(), h.value.GetString()});
   }
   return req;
 }
