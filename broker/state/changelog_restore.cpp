@@ -1,0 +1,90 @@
+#include "broker/state/changelog_restore.h"
+
+#include <map>
+
+namespace passerelle::state {
+
+namespace {
+
+result<std::vector<mutation>> default_decode(const log::record& r) {
+  std::vector<mutation> out(1);
+  out[0].key = r.key;
+  if (!r.value.empty()) out[0].value = r.value;
+  return out;
+}
+
+}  // namespace
+
+result<restore_stats> restore_changelog(log::event_log& log, state_store& store, const std::string& topic,
+                                        const std::vector<std::int32_t>& partitions, const changelog_decoder& decode,
+                                        restore_options options) {
+  const auto started = std::chrono::steady_clock::now();
+  restore_stats stats;
+  struct progress {
+    std::int64_t end = 0;   // log-end offset when the restore started
+    std::int64_t next = 0;  // next offset to apply
+    int idle = 0;           // empty polls since the last record of this partition
+  };
+  std::map<std::int32_t, progress> todo;
+  std::vector<log::topic_partition_offset> start;
+  for (const std::int32_t p : partitions) {
+    auto wm = log.get_watermarks({topic, p});
+    if (!wm) return std::move(wm).err();
+    auto cp = store.checkpoint(topic, p);
+    if (!cp) return std::move(cp).err();
+    // Below the low watermark the changelog was compacted or deleted away: start at the first stored record.
+    const std::int64_t from = std::max(*cp, wm->low);
+    if (from >= wm->high) continue;
+    todo[p] = progress{wm->high, from, 0};
+    start.push_back({topic, p, from});
+  }
+  if (todo.empty()) return stats;
+  auto reader = log.open_reader(start);
+  if (!reader) return std::move(reader).err();
+
+  while (!todo.empty()) {
+    if (std::chrono::steady_clock::now() - started > options.deadline) {
+      return error::retry("restore_timed_out", "changelog " + topic + " not restored within " +
+                                                   std::to_string(options.deadline.count()) + " ms");
+    }
+    auto batch = (*reader)->poll(options.poll_timeout, options.max_poll_records);
+    if (!batch) return std::move(batch).err();
+    std::map<std::int32_t, std::vector<mutation>> by_partition;
+    std::map<std::int32_t, std::int64_t> next_of;
+    for (const log::record& r : *batch) {
+      auto it = todo.find(r.partition);
+      if (it == todo.end() || r.offset < it->second.next) {
+        ++stats.skipped;
+        continue;
+      }
+      auto m = decode ? decode(r) : default_decode(r);
+      if (!m) {
+        return error::fatal("changelog_corrupt", topic + "[" + std::to_string(r.partition) + "]@" +
+                                                     std::to_string(r.offset) + ": " + m.err().message);
+      }
+      auto& dst = by_partition[r.partition];
+      for (auto& one : *m) dst.push_back(std::move(one));
+      next_of[r.partition] = r.offset + 1;
+      ++stats.records;
+    }
+    for (auto& [p, muts] : by_partition) {
+      auto applied = store.apply(topic, p, next_of[p], muts);
+      if (!applied) return std::move(applied).err();
+      todo[p].next = next_of[p];
+      todo[p].idle = 0;
+    }
+    for (auto it = todo.begin(); it != todo.end();) {
+      progress& pr = it->second;
+      if (batch->empty()) ++pr.idle;
+      if (pr.next >= pr.end || (batch->empty() && pr.idle >= options.idle_polls_at_end)) {
+        it = todo.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return stats;
+}
+
+}  // namespace passerelle::state
