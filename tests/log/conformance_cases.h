@@ -22,6 +22,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <latch>
 #include <map>
 #include <memory>
@@ -579,6 +580,284 @@ inline void committed_offsets_per_partition(log_fixture& fx) {
   CHECK_FALSE((*after)[1].has_value());
 }
 
+// ---- transactions (consume-transform-produce, exactly once) ---------------------------------------------------
+
+inline std::unique_ptr<transactional_producer> open_producer(event_log& log, const std::string& transactional_id) {
+  transactional_producer_config config;
+  config.transactional_id = transactional_id;
+  auto p = log.open_transactional_producer(config);
+  INFO((p.ok() ? std::string() : p.err().code + ": " + p.err().message));
+  REQUIRE(p.ok());
+  return std::move(p).value();
+}
+
+inline std::string describe(const result<void>& r) { return r.ok() ? "ok" : r.err().code + ": " + r.err().message; }
+
+// Polls until at least one record came (at most `max`), or patience ran out.
+inline std::vector<record> poll_some(log_fixture& fx, consumer& c, std::size_t max) {
+  const auto deadline = std::chrono::steady_clock::now() + fx.patience();
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = c.poll(std::chrono::milliseconds(200), max);
+    REQUIRE(r.ok());
+    if (!r->empty()) return std::move(r).value();
+  }
+  return {};
+}
+
+// For each partition of `recs`, the offset after its last record (what a consumer commits).
+inline std::vector<topic_partition_offset> next_offsets(const std::vector<record>& recs) {
+  std::map<topic_partition, std::int64_t> next;
+  for (const auto& r : recs) {
+    auto& n = next[topic_partition{r.topic, r.partition}];
+    n = std::max(n, r.offset + 1);
+  }
+  std::vector<topic_partition_offset> out;
+  for (const auto& [tp, off] : next) out.push_back(topic_partition_offset{tp.topic, tp.partition, off});
+  return out;
+}
+
+// Committed records become visible with the offsets their completions reported; aborted ones never do (to a
+// group member nor to a reader), and their completions say "aborted".
+inline void transactions_commit_visible_abort_invisible(log_fixture& fx) {
+  auto log = fx.open();
+  const auto topic = fx.fresh_topic(*log, 2);
+  auto p = open_producer(*log, fx.unique_name("txn"));
+
+  auto run = [&](const std::string& prefix, int first, int n, bool commit) {
+    completions done(static_cast<std::size_t>(n));
+    REQUIRE(p->begin().ok());
+    for (int i = 0; i < n; ++i) {
+      p->produce(make_request(topic, "k" + std::to_string(first + i), prefix + std::to_string(first + i)),
+                 done.callback(static_cast<std::size_t>(i)));
+    }
+    for (int i = 0; i < n; ++i) CHECK_FALSE(done.completed(static_cast<std::size_t>(i)));  // only when it ends
+    const auto ended = commit ? p->commit(fx.patience()) : p->abort(fx.patience());
+    INFO(describe(ended));
+    REQUIRE(ended.ok());
+    std::map<std::string, produce_ack> acks;
+    for (int i = 0; i < n; ++i) {
+      const auto idx = static_cast<std::size_t>(i);
+      REQUIRE(done.calls(idx) == 1);  // ran inside commit()/abort(), exactly once
+      auto r = done.get(idx);
+      if (commit) {
+        REQUIRE(r.ok());
+        acks.emplace(prefix + std::to_string(first + i), *r);
+      } else {
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.err().kind == error_kind::retry);
+        CHECK(r.err().code == "aborted");
+      }
+    }
+    return acks;
+  };
+  auto acks = run("committed-", 0, 4, true);
+  run("aborted-", 0, 3, false);
+  acks.merge(run("committed-", 4, 2, true));
+  REQUIRE(acks.size() == 6);
+
+  auto c = subscribe(*log, fx.fresh_group(), topic);
+  auto recs = poll_until(fx, *c, 6);
+  auto more = c->poll(std::chrono::milliseconds(500), 100);  // nothing else may come
+  REQUIRE(more.ok());
+  for (auto& r : *more) recs.push_back(std::move(r));
+  std::set<std::string> seen;
+  for (const auto& r : recs) {
+    INFO("value " << r.value);
+    REQUIRE(acks.contains(r.value));
+    CHECK(r.partition == acks.at(r.value).partition);
+    CHECK(r.offset == acks.at(r.value).offset);
+    CHECK(seen.insert(r.value).second);
+  }
+  CHECK(seen.size() == 6);
+
+  // A group-less reader reads committed only too.
+  auto reader = log->open_reader({topic_partition_offset{topic, 0, 0}, topic_partition_offset{topic, 1, 0}});
+  REQUIRE(reader.ok());
+  auto read = poll_until(fx, **reader, 6);
+  auto read_more = (*reader)->poll(std::chrono::milliseconds(500), 100);
+  REQUIRE(read_more.ok());
+  CHECK(read.size() + read_more->size() == 6);
+  for (const auto& r : read) CHECK(r.value.starts_with("committed-"));
+}
+
+// The consume-transform-produce loop: each input record gives one output record, in a transaction that also
+// commits the input offsets. An instance that dies mid-transaction (producer and consumer destroyed, transaction
+// never committed) and its successor with the same transactional id together produce every output exactly once,
+// and the group's offsets end at the input's end.
+inline void transactions_consume_transform_produce(log_fixture& fx) {
+  auto log = fx.open();
+  const auto input = fx.fresh_topic(*log, 2);
+  const auto output = fx.fresh_topic(*log, 2);
+  const auto group = fx.fresh_group();
+  const auto id = fx.unique_name("txn");
+  constexpr int n = 20;
+  std::vector<produce_request> reqs;
+  for (int i = 0; i < n; ++i) reqs.push_back(make_request(input, "s" + std::to_string(i % 5), std::to_string(i)));
+  produce_all(fx, *log, reqs);
+
+  // One step of the loop: poll up to `max` inputs, produce their outputs and the input offsets in a transaction;
+  // commit it or not. Returns how many inputs it covered. Completions outlive the producers (they may run in a
+  // producer's destructor).
+  std::deque<completions> kept;
+  auto step = [&](transactional_producer& p, consumer& c, std::size_t max, bool commit) {
+    auto in = poll_some(fx, c, max);
+    REQUIRE_FALSE(in.empty());
+    REQUIRE(p.begin().ok());
+    completions& done = kept.emplace_back(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      p.produce(make_request(output, in[i].key, "out-" + in[i].value), done.callback(i));
+    }
+    const auto sent = p.send_offsets(c, next_offsets(in));
+    INFO(describe(sent));
+    REQUIRE(sent.ok());
+    if (commit) {
+      const auto committed = p.commit(fx.patience());
+      INFO(describe(committed));
+      REQUIRE(committed.ok());
+      for (std::size_t i = 0; i < in.size(); ++i) CHECK(done.get(i).ok());
+    }
+    return in.size();
+  };
+
+  std::size_t covered = 0;
+  {
+    auto p = open_producer(*log, id);
+    auto c = subscribe(*log, group, input);
+    covered += step(*p, *c, 5, true);
+    step(*p, *c, 5, false);  // outputs produced and offsets sent, then the instance "dies"
+  }
+  for (std::size_t i = 0; i < kept.back().size(); ++i) {
+    REQUIRE(kept.back().calls(i) == 1);  // the destroyed producer's open transaction was aborted
+    CHECK(kept.back().get(i).err().code == "aborted");
+  }
+  {
+    auto p = open_producer(*log, id);
+    auto c = subscribe(*log, group, input);
+    const auto deadline = std::chrono::steady_clock::now() + fx.patience();
+    while (covered < static_cast<std::size_t>(n) && std::chrono::steady_clock::now() < deadline) {
+      covered += step(*p, *c, 7, true);
+    }
+    REQUIRE(covered == static_cast<std::size_t>(n));  // the uncommitted step's inputs came again, nothing more
+  }
+
+  auto check = subscribe(*log, fx.fresh_group(), output);
+  auto outs = poll_until(fx, *check, n);
+  auto more = check->poll(std::chrono::milliseconds(500), 100);
+  REQUIRE(more.ok());
+  for (auto& r : *more) outs.push_back(std::move(r));
+  std::map<std::string, int> count;
+  for (const auto& r : outs) count[r.value] += 1;
+  CHECK(outs.size() == static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) CHECK(count["out-" + std::to_string(i)] == 1);
+
+  const std::vector<topic_partition> tps{{input, 0}, {input, 1}};
+  auto committed = log->committed_offsets(group, tps);
+  REQUIRE(committed.ok());
+  for (std::size_t i = 0; i < tps.size(); ++i) {
+    auto wm = log->get_watermarks(tps[i]);
+    REQUIRE(wm.ok());
+    if (wm->high == 0) continue;
+    CHECK((*committed)[i] == std::optional<std::int64_t>(wm->high));
+  }
+}
+
+// Opening a producer with the same transactional id fences the earlier one: its commit fails fatal/"fenced" (its
+// records never become visible, their completions say so) and so does everything it tries later.
+inline void transactions_fencing(log_fixture& fx) {
+  auto log = fx.open();
+  const auto topic = fx.fresh_topic(*log, 1);
+  const auto id = fx.unique_name("txn");
+  auto zombie = open_producer(*log, id);
+  REQUIRE(zombie->begin().ok());
+  completions zombie_done(1);
+  zombie->produce(make_request(topic, "k", "zombie"), zombie_done.callback(0));
+
+  auto successor = open_producer(*log, id);
+  const auto r = zombie->commit(fx.patience());
+  INFO(describe(r));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.err().kind == error_kind::fatal);
+  CHECK(r.err().code == "fenced");
+  REQUIRE(zombie_done.calls(0) == 1);
+  CHECK_FALSE(zombie_done.get(0).ok());
+  const auto again = zombie->begin();
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.err().code == "fenced");
+
+  REQUIRE(successor->begin().ok());
+  completions done(1);
+  successor->produce(make_request(topic, "k", "successor"), done.callback(0));
+  const auto committed = successor->commit(fx.patience());
+  INFO(describe(committed));
+  REQUIRE(committed.ok());
+  REQUIRE(done.get(0).ok());
+
+  auto c = subscribe(*log, fx.fresh_group(), topic);
+  auto recs = poll_until(fx, *c, 1);
+  auto more = c->poll(std::chrono::milliseconds(500), 100);
+  REQUIRE(more.ok());
+  REQUIRE(recs.size() + more->size() == 1);
+  CHECK(recs[0].value == "successor");
+  CHECK(recs[0].offset == done.get(0)->offset);
+}
+
+// Calls in the wrong state, foreign consumers and a failed produce get clear errors; a transaction with a failed
+// produce can only be aborted, after which the producer works again.
+inline void transactions_misuse(log_fixture& fx) {
+  auto log = fx.open();
+  const auto topic = fx.fresh_topic(*log, 1);
+  {
+    auto bad = log->open_transactional_producer(transactional_producer_config{});
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.err().code == "invalid_config");
+  }
+  auto p = open_producer(*log, fx.unique_name("txn"));
+  completions outside(1);
+  p->produce(make_request(topic, "k", "v"), outside.callback(0));
+  REQUIRE(outside.calls(0) == 1);  // refused before produce() returned
+  CHECK(outside.get(0).err().code == "no_transaction");
+  CHECK(p->commit(fx.patience()).err().code == "no_transaction");
+  CHECK(p->abort(fx.patience()).err().code == "no_transaction");
+
+  REQUIRE(p->begin().ok());
+  CHECK(p->begin().err().code == "transaction_open");
+  CHECK(p->commit(fx.patience()).ok());  // an empty transaction commits
+
+  REQUIRE(p->begin().ok());
+  auto reader = log->open_reader({topic_partition_offset{topic, 0, 0}});
+  REQUIRE(reader.ok());
+  const auto foreign = p->send_offsets(**reader, {topic_partition_offset{topic, 0, 0}});
+  REQUIRE_FALSE(foreign.ok());
+  CHECK(foreign.err().code == "foreign_consumer");
+
+  // A record that cannot be written makes the transaction abortable, with the record's own error.
+  completions failed(2);
+  p->produce(make_request(topic, "k", "kept-out"), failed.callback(0));
+  p->produce(make_request(fx.unique_name("missing"), "k", "v"), failed.callback(1));
+  const auto commit = p->commit(fx.patience());
+  INFO(describe(commit));
+  REQUIRE_FALSE(commit.ok());
+  CHECK(commit.err().kind == error_kind::retry);
+  CHECK(commit.err().code == "abortable");
+  REQUIRE(p->abort(fx.patience()).ok());
+  REQUIRE(failed.calls(0) == 1);
+  REQUIRE(failed.calls(1) == 1);
+  CHECK(failed.get(0).err().code == "aborted");
+  CHECK(failed.get(1).err().code == "unknown_topic");
+
+  REQUIRE(p->begin().ok());
+  completions good(1);
+  p->produce(make_request(topic, "k", "after"), good.callback(0));
+  REQUIRE(p->commit(fx.patience()).ok());
+  REQUIRE(good.get(0).ok());
+  auto c = subscribe(*log, fx.fresh_group(), topic);
+  auto recs = poll_until(fx, *c, 1);
+  auto more = c->poll(std::chrono::milliseconds(500), 100);
+  REQUIRE(more.ok());
+  REQUIRE(recs.size() + more->size() == 1);
+  CHECK(recs[0].value == "after");
+}
+
 }  // namespace passerelle::log::conformance
 
 // Registers every conformance case for `fixture_type` (derived from log_fixture), named "<name> conformance: ..."
@@ -586,20 +865,28 @@ inline void committed_offsets_per_partition(log_fixture& fx) {
 #define PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, title, fn) \
   TEST_CASE_METHOD(fixture_type, name " conformance: " title, tags) { ::passerelle::log::conformance::fn(*this); }
 
-#define PASSERELLE_LOG_CONFORMANCE_CASES(fixture_type, name, tags)                                             \
-  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "per-key order and partition", per_key_order)     \
-  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "consumption resumes after the last commit",      \
-                                   resume_after_commit)                                                        \
-  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "replay by seek, by time and with a reader",      \
-                                   replay_from_beginning)                                                      \
-  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "concurrent producers", concurrent_producers)     \
-  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "two members split the partitions",               \
-                                   two_members_split_partitions)                                               \
-  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "backpressure: queue_full as a value",            \
-                                   backpressure_queue_full)                                                    \
-  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "exactly one completion per produce",             \
-                                   exactly_one_completion)                                                     \
-  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "unknown topic", unknown_topic)                   \
-  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "watermarks follow acks", watermarks_follow_acks) \
-  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "committed offsets per partition",                \
-                                   committed_offsets_per_partition)
+#define PASSERELLE_LOG_CONFORMANCE_CASES(fixture_type, name, tags)                                                   \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "per-key order and partition", per_key_order)           \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "consumption resumes after the last commit",            \
+                                   resume_after_commit)                                                              \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "replay by seek, by time and with a reader",            \
+                                   replay_from_beginning)                                                            \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "concurrent producers", concurrent_producers)           \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "two members split the partitions",                     \
+                                   two_members_split_partitions)                                                     \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "backpressure: queue_full as a value",                  \
+                                   backpressure_queue_full)                                                          \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "exactly one completion per produce",                   \
+                                   exactly_one_completion)                                                           \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "unknown topic", unknown_topic)                         \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "watermarks follow acks", watermarks_follow_acks)       \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "committed offsets per partition",                      \
+                                   committed_offsets_per_partition)                                                  \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "transactions: committed visible, aborted never",       \
+                                   transactions_commit_visible_abort_invisible)                                      \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "transactions: consume-transform-produce exactly once", \
+                                   transactions_consume_transform_produce)                                           \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "transactions: a newer producer fences the older",      \
+                                   transactions_fencing)                                                             \
+  PASSERELLE_LOG_CONFORMANCE_CASE_(fixture_type, name, tags, "transactions: misuse and failed produces",             \
+                                   transactions_misuse)

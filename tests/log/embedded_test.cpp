@@ -24,6 +24,7 @@
 #include "tests/log/conformance_cases.h"
 #include "tests/log/crash_records.h"
 #include "tests/log/temp_dir.h"
+#include "tests/log/txn_crash_driver.h"
 
 extern char** environ;
 
@@ -447,4 +448,105 @@ TEST_CASE("embedded: record encoding round-trips bytes and refuses corrupt value
   REQUIRE(off.ok());
   CHECK(*off == 77);
   CHECK_FALSE(embedded::offset_of_record_key(embedded::record_key("t", 3, 77), "t", 4).ok());
+}
+
+TEST_CASE("embedded: kill -9 mid-transaction, then a successor with the same transactional id: exactly once",
+          "[embedded][durability][transactions]") {
+  temp_dir dir;
+  testing::txn_crash_setup s;
+  s.child_path = LOG_TXN_CRASH_CHILD_PATH;
+  s.backend = "embedded";
+  s.location = dir.str();
+  s.open = [&] { return open_or_fail(options_in(dir)); };
+  s.input = "txn.input";
+  s.output = "txn.output";
+  s.group = "txn.group";
+  s.transactional_id = "txn.engine-1";
+  testing::run_txn_crash_test(s);
+}
+
+TEST_CASE("embedded: a transaction open longer than transaction_timeout can only be aborted",
+          "[embedded][transactions]") {
+  temp_dir dir;
+  core::manual_clock clock;
+  auto log = open_or_fail(options_in(dir), clock);
+  REQUIRE(log->create_topics({topic_spec{"txn.slow", 1, 1, {}}}).ok());
+  conformance::completions done(1);  // outlives the producer, whose destructor may complete its records
+  transactional_producer_config config;
+  config.transactional_id = "slow-engine";
+  config.transaction_timeout = std::chrono::seconds(60);
+  auto p = log->open_transactional_producer(config);
+  REQUIRE(p.ok());
+  REQUIRE((*p)->begin().ok());
+  (*p)->produce(make_request("txn.slow", "k", "late"), done.callback(0));
+  clock.advance(std::chrono::seconds(61));
+  auto committed = (*p)->commit(std::chrono::seconds(10));
+  REQUIRE_FALSE(committed.ok());
+  CHECK(committed.err().code == "abortable");
+  REQUIRE((*p)->abort(std::chrono::seconds(10)).ok());
+  CHECK(done.get(0).err().code == "aborted");
+  auto wm = log->get_watermarks(topic_partition{"txn.slow", 0});
+  REQUIRE(wm.ok());
+  CHECK(wm->high == 0);  // nothing was written
+
+  REQUIRE((*p)->begin().ok());  // the next transaction starts a new clock
+  (*p)->produce(make_request("txn.slow", "k", "on-time"), done.callback(0));
+  REQUIRE((*p)->commit(std::chrono::seconds(10)).ok());
+  CHECK(done.get(0).ok());
+}
+
+TEST_CASE("embedded: transactional offsets need the sending member to still hold the input partitions",
+          "[embedded][transactions]") {
+  temp_dir dir;
+  auto log = open_or_fail(options_in(dir));
+  REQUIRE(log->create_topics({topic_spec{"txn.in", 2, 1, {}}, topic_spec{"txn.out", 1, 1, {}}}).ok());
+  // An input on partition 1: range assignment moves partition 1 to the second member that joins.
+  std::string key;
+  for (int i = 0; key.empty(); ++i) {
+    if (core::kafka_partition_for_key("k" + std::to_string(i), 2) == 1) key = "k" + std::to_string(i);
+  }
+  produce_all(*log, {make_request("txn.in", key, "input")});
+  conformance::completions done(1);  // outlives the producer, whose destructor may complete its records
+  transactional_producer_config config;
+  config.transactional_id = "engine";
+  auto p = log->open_transactional_producer(config);
+  REQUIRE(p.ok());
+  auto a = log->subscribe(consumer_config{"g", {"txn.in"}, offset_reset::earliest, {}});
+  REQUIRE(a.ok());
+  patience_fixture fx;
+  const auto in = poll_until(fx, **a, 1);
+  REQUIRE(in.size() == 1);
+
+  REQUIRE((*p)->begin().ok());
+  (*p)->produce(make_request("txn.out", "k", "output"), done.callback(0));
+  REQUIRE(in[0].partition == 1);
+  REQUIRE((*p)->send_offsets(**a, {topic_partition_offset{"txn.in", 1, in[0].offset + 1}}).ok());
+
+  // Another member joins; range assignment gives it partition 1, which `a` gives up on its next poll.
+  auto b = log->subscribe(consumer_config{"g", {"txn.in"}, offset_reset::earliest, {}});
+  REQUIRE(b.ok());
+  auto nothing = (*a)->poll(std::chrono::milliseconds(0), 10);
+  REQUIRE(nothing.ok());
+  REQUIRE((*a)->assignment() == std::vector<topic_partition>{topic_partition{"txn.in", 0}});
+
+  auto committed = (*p)->commit(std::chrono::seconds(10));
+  REQUIRE_FALSE(committed.ok());
+  CHECK(committed.err().code == "abortable");
+  REQUIRE((*p)->abort(std::chrono::seconds(10)).ok());
+  CHECK(done.get(0).err().code == "aborted");
+  auto offsets = log->committed_offsets("g", {topic_partition{"txn.in", 1}});
+  REQUIRE(offsets.ok());
+  CHECK_FALSE((*offsets)[0].has_value());  // the input will be processed again, by its new owner
+
+  // A consumer of another log is refused.
+  temp_dir other_dir;
+  auto other = open_or_fail(options_in(other_dir));
+  REQUIRE(other->create_topics({topic_spec{"txn.in", 1, 1, {}}}).ok());
+  auto foreign = other->subscribe(consumer_config{"g", {"txn.in"}, offset_reset::earliest, {}});
+  REQUIRE(foreign.ok());
+  REQUIRE((*p)->begin().ok());
+  auto refused = (*p)->send_offsets(**foreign, {topic_partition_offset{"txn.in", 0, 1}});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.err().code == "foreign_consumer");
+  REQUIRE((*p)->abort(std::chrono::seconds(10)).ok());
 }

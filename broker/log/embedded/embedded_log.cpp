@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -58,6 +59,27 @@ struct pending_produce {
   std::uint64_t seq = 0;  // issue order, for flush()
 };
 
+// The offsets a transaction commits for one group, and the member that sent them (it must still hold the
+// partitions when the transaction is written: zombie fencing).
+struct txn_group_offsets {
+  std::uint64_t member = 0;
+  std::map<topic_partition, std::int64_t> next;
+};
+
+// A transaction handed to the writer thread by transactional_producer::commit(). Shared (shared_ptr) by the
+// committing producer and the writer, because either may be done with it first (the commit may time out).
+struct pending_transaction {
+  std::string transactional_id;
+  std::uint64_t epoch = 0;
+  std::vector<produce_request> records;
+  std::map<std::string, txn_group_offsets> offsets;  // by group
+  // Guarded by embedded_log::queue_mu_:
+  bool taken = false;                                       // the writer has it: it can no longer be withdrawn
+  std::optional<result<std::vector<produce_ack>>> outcome;  // set once by the writer (acks in records' order)
+};
+
+inline constexpr std::size_t max_transactional_id_bytes = 249;
+
 error store_error(const rocksdb::Status& st, const std::string& what) {
   return error::retry("unavailable", "embedded log: " + what + ": " + st.ToString());
 }
@@ -100,6 +122,11 @@ class embedded_consumer final : public consumer {
   result<void> seek(const topic_partition_offset& position) override;
   std::vector<topic_partition> assignment() const override;
 
+  // For transactional_producer::send_offsets: which log, group and member this consumer is.
+  const embedded_log& owner() const noexcept { return log_; }
+  const consumer_config* group_config() const noexcept { return config_ ? &*config_ : nullptr; }
+  std::uint64_t member_id() const noexcept { return member_id_; }
+
  private:
   result<void> sync_with_group();
   result<std::vector<record>> read_available(std::size_t max_records);
@@ -109,6 +136,57 @@ class embedded_consumer final : public consumer {
   std::uint64_t member_id_ = 0;
   std::map<topic_partition, std::int64_t> positions_;  // assigned partitions -> next offset to return
   std::size_t round_robin_ = 0;  // which partition is read first, so one busy partition cannot starve others
+};
+
+// The embedded transactional producer: it buffers the transaction's records and offsets in memory and, at
+// commit(), hands them to the log's writer thread, which assigns the records' offsets and writes records and the
+// group's committed offsets in ONE fsynced WriteBatch. Nothing reaches the store before commit, so readers can
+// never see an uncommitted record and abort() (or a crash) just drops the buffer.
+// Fencing: the log keeps an epoch per transactional id (in memory: RocksDB's lock file keeps every other process
+// out of the store, so only producers of this process can compete); opening a producer bumps it, and the writer
+// refuses a transaction whose epoch is stale.
+// Lifecycle: created by embedded_log::open_transactional_producer, owned by the caller, destroyed before the log.
+// Thread: one owner thread; completions of its records run on that thread, inside commit()/abort().
+class embedded_txn_producer final : public transactional_producer {
+ public:
+  embedded_txn_producer(embedded_log& log, transactional_producer_config config, std::uint64_t epoch);
+  ~embedded_txn_producer() override;
+  embedded_txn_producer(const embedded_txn_producer&) = delete;
+  embedded_txn_producer& operator=(const embedded_txn_producer&) = delete;
+
+  result<void> begin() override;
+  void produce(produce_request request, produce_callback done) override;
+  result<void> send_offsets(consumer& input, const std::vector<topic_partition_offset>& next_offsets) override;
+  result<void> commit(std::chrono::milliseconds timeout) override;
+  result<void> abort(std::chrono::milliseconds timeout) override;
+
+ private:
+  enum class txn_state {
+    idle,            // no transaction
+    open,            // begin() done: produce/send_offsets accepted
+    abort_required,  // open, but it can only be aborted (a produce failed, the writer refused it)
+    committing,      // handed to the writer; outcome not seen yet (a commit() timed out)
+  };
+
+  // The state errors, fencing included; ok when a call may go on.
+  result<void> usable();
+  // Ends the producer for good: every buffered completion gets `e`.
+  error fail_for_good(error e);
+  // Runs the buffered completions, the i-th with result(i), and forgets the transaction.
+  void finish(const std::function<result<produce_ack>(std::size_t)>& result_of);
+  // Waits for the writer's outcome of `committing_` and applies it.
+  result<void> settle_commit(std::chrono::milliseconds timeout);
+
+  embedded_log& log_;
+  const transactional_producer_config config_;
+  const std::uint64_t epoch_;
+  txn_state state_ = txn_state::idle;
+  std::vector<produce_request> records_;
+  std::vector<produce_callback> dones_;  // one per produce() accepted into the transaction
+  std::map<std::string, txn_group_offsets> offsets_;
+  std::shared_ptr<pending_transaction> committing_;
+  std::optional<error> fatal_;  // set once fenced (or failed for good): every call answers it
+  std::int64_t began_ms_ = 0;   // when the open transaction began (the log's clock)
 };
 
 // The event_log implementation. Lifecycle: created by open_embedded_log, owned by the caller; the destructor
@@ -122,6 +200,7 @@ class embedded_log final : public event_log {
 
   ~embedded_log() override {
     assert(live_consumers_.load() == 0 && "consumers must be destroyed before their event_log");
+    assert(live_producers_.load() == 0 && "transactional producers must be destroyed before their event_log");
     if (writer_.joinable()) {
       {
         std::lock_guard lk(queue_mu_);
@@ -187,23 +266,8 @@ class embedded_log final : public event_log {
 
   void produce(produce_request request, produce_callback done) override {
     if (!done) done = [](const result<produce_ack>&) {};  // fire-and-forget callers still get "exactly once"
-    if (request.key.empty()) {
-      done(error::reject("invalid", "record key must not be empty"));
-      return;
-    }
-    std::size_t size = request.key.size() + request.value.size();
-    for (const auto& h : request.hdrs) size += h.key.size() + h.value.size();
-    if (size > max_record_bytes) {
-      done(error::reject("invalid", "record of " + std::to_string(size) + " bytes exceeds the limit of " +
-                                        std::to_string(max_record_bytes)));
-      return;
-    }
-    if (request.timestamp_ms && *request.timestamp_ms < 0) {
-      done(error::reject("invalid", "record timestamp must not be negative"));
-      return;
-    }
-    if (!topic_exists(request.topic)) {
-      done(error::not_found("unknown_topic", "unknown topic '" + request.topic + "'"));
+    if (auto bad = check_record(request); !bad) {
+      done(std::move(bad).err());
       return;
     }
     error refusal;
@@ -365,6 +429,31 @@ class embedded_log final : public event_log {
     return ok();
   }
 
+  result<std::unique_ptr<transactional_producer>> open_transactional_producer(
+      const transactional_producer_config& config) override {
+    const auto& id = config.transactional_id;
+    if (id.empty() || id.size() > max_transactional_id_bytes) {
+      return error::reject("invalid_config",
+                           "transactional_id must be 1-" + std::to_string(max_transactional_id_bytes) + " bytes");
+    }
+    if (config.max_records == 0) return error::reject("invalid_config", "transaction max_records must be at least 1");
+    if (config.open_timeout.count() <= 0 || config.transaction_timeout.count() <= 0) {
+      return error::reject("invalid_config", "transaction open_timeout and transaction_timeout must be > 0");
+    }
+    std::uint64_t epoch = 0;
+    {
+      std::unique_lock lk(mu_);
+      epoch = ++txn_epochs_[id];  // from here on, every earlier producer with this id is fenced
+      // A transaction of an earlier producer that the writer is writing right now lands before we answer, so the
+      // new instance reads committed offsets that already include it (Kafka's init_transactions does the same).
+      if (!state_cv_.wait_for(lk, config.open_timeout, [&] { return !writing_txn_ids_.contains(id); })) {
+        return error::retry("timed_out", "open_transactional_producer '" + id +
+                                             "': an earlier producer's commit is still being written");
+      }
+    }
+    return std::unique_ptr<transactional_producer>(new embedded_txn_producer(*this, config, epoch));
+  }
+
   result<void> check_ready(std::chrono::milliseconds /*timeout: never blocks*/) override {
     std::lock_guard lk(queue_mu_);
     if (stopping_) return error::retry("shutting_down", "the embedded log is shutting down");
@@ -511,6 +600,69 @@ class embedded_log final : public event_log {
 
   std::atomic<int> live_consumers_{0};
 
+  // ---- for embedded_txn_producer (its owner thread) ----
+
+  std::atomic<int> live_producers_{0};
+
+  // The injected clock's time (transaction_timeout is measured with it, so tests need not wait).
+  std::int64_t now_ms() const noexcept { return clock_.now_ms(); }
+
+  // The checks produce() makes before queueing a record: reject/"invalid", not_found/"unknown_topic".
+  result<void> check_record(const produce_request& request) {
+    if (request.key.empty()) return error::reject("invalid", "record key must not be empty");
+    std::size_t size = request.key.size() + request.value.size();
+    for (const auto& h : request.hdrs) size += h.key.size() + h.value.size();
+    if (size > max_record_bytes) {
+      return error::reject("invalid", "record of " + std::to_string(size) + " bytes exceeds the limit of " +
+                                          std::to_string(max_record_bytes));
+    }
+    if (request.timestamp_ms && *request.timestamp_ms < 0) {
+      return error::reject("invalid", "record timestamp must not be negative");
+    }
+    if (!topic_exists(request.topic)) return error::not_found("unknown_topic", "unknown topic '" + request.topic + "'");
+    return ok();
+  }
+
+  result<void> check_partition(const topic_partition& tp) {
+    std::lock_guard lk(mu_);
+    auto p = find_partition_locked(tp);
+    if (!p) return std::move(p).err();
+    return ok();
+  }
+
+  bool is_current_epoch(const std::string& transactional_id, std::uint64_t epoch) {
+    std::lock_guard lk(mu_);
+    auto it = txn_epochs_.find(transactional_id);
+    return it != txn_epochs_.end() && it->second == epoch;
+  }
+
+  // Hands a transaction to the writer. retry/"shutting_down" when the log is closing.
+  result<void> enqueue_transaction(std::shared_ptr<pending_transaction> txn) {
+    {
+      std::lock_guard lk(queue_mu_);
+      if (stopping_) return error::retry("shutting_down", "the embedded log is shutting down");
+      txn_queue_.push_back(std::move(txn));
+    }
+    queue_cv_.notify_one();
+    return ok();
+  }
+
+  // The writer's outcome of `txn`, waiting up to `timeout`; nullopt when it has none yet.
+  std::optional<result<std::vector<produce_ack>>> wait_transaction(const std::shared_ptr<pending_transaction>& txn,
+                                                                   std::chrono::milliseconds timeout) {
+    std::unique_lock lk(queue_mu_);
+    if (!txn_cv_.wait_for(lk, timeout, [&] { return txn->outcome.has_value(); })) return std::nullopt;
+    return std::move(txn->outcome);
+  }
+
+  // Takes `txn` back out of the queue if the writer has not taken it yet (then it will never be written).
+  bool withdraw_transaction(const std::shared_ptr<pending_transaction>& txn) {
+    std::lock_guard lk(queue_mu_);
+    if (txn->taken || txn->outcome) return false;
+    std::erase(txn_queue_, txn);
+    return true;
+  }
+
  private:
   bool topic_exists(const std::string& topic) {
     std::lock_guard lk(mu_);
@@ -582,11 +734,12 @@ class embedded_log final : public event_log {
 
   void writer_loop() {
     std::vector<pending_produce> batch;
+    std::vector<std::shared_ptr<pending_transaction>> txns;
     for (;;) {
       {
         std::unique_lock lk(queue_mu_);
-        queue_cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
-        if (queue_.empty()) break;                                 // stopping, and everything written
+        queue_cv_.wait(lk, [&] { return !queue_.empty() || !txn_queue_.empty() || stopping_; });
+        if (queue_.empty() && txn_queue_.empty()) break;           // stopping, and everything written
         if (stopping_ && steady::now() >= drain_deadline_) break;  // stopping, and out of time
         const std::size_t n = std::min(queue_.size(), options_.max_batch_records);
         batch.reserve(n);
@@ -594,10 +747,24 @@ class embedded_log final : public event_log {
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
+        // Transactions ride in the same group commit (each is bounded by its producer's max_records).
+        txns.assign(txn_queue_.begin(), txn_queue_.end());
+        txn_queue_.clear();
+        for (auto& t : txns) t->taken = true;
       }
-      write_batch(batch);
+      write_batch(batch, txns);
       batch.clear();
+      txns.clear();
     }
+    std::deque<std::shared_ptr<pending_transaction>> left_txns;
+    {
+      std::lock_guard lk(queue_mu_);
+      left_txns.swap(txn_queue_);
+      for (auto& t : left_txns) {
+        t->outcome.emplace(error::retry("shutting_down", "the embedded log shut down before this transaction"));
+      }
+    }
+    txn_cv_.notify_all();
     // Whatever is left could not be written in time: exactly one completion each, then no more.
     std::deque<pending_produce> left;
     {
@@ -613,15 +780,18 @@ class embedded_log final : public event_log {
   }
 
   // Group commit: offsets and timestamps assigned, one WriteBatch, one fsync, then state, wake-ups, completions.
-  void write_batch(std::vector<pending_produce>& batch) {
+  // The transactions of `txns` go in the same WriteBatch, each with its group offsets (atomic: all or nothing),
+  // unless refused first: stale epoch (fatal/"fenced") or input partitions no longer held (retry/"abortable").
+  void write_batch(std::vector<pending_produce>& batch, std::vector<std::shared_ptr<pending_transaction>>& txns) {
     std::vector<produce_ack> acks(batch.size());
+    std::vector<std::optional<result<std::vector<produce_ack>>>> txn_results(txns.size());
+    std::vector<std::vector<produce_ack>> txn_acks(txns.size());
     std::map<topic_partition, partition_state> touched;  // this batch's view of each partition it writes
     {
       const std::int64_t now = clock_.now_ms();
       std::lock_guard lk(mu_);
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        const auto& req = batch[i].request;
-        const auto& topic = topics_.at(req.topic);  // produce() checked it exists; topics are never deleted
+      auto assign = [&](const produce_request& req) {
+        const auto& topic = topics_.at(req.topic);  // checked at produce; topics are never deleted
         const auto partition =
             core::kafka_partition_for_key(req.key, static_cast<std::int32_t>(topic.partitions.size()));
         auto [it, inserted] = touched.try_emplace(topic_partition{req.topic, partition},
@@ -629,53 +799,118 @@ class embedded_log final : public event_log {
         auto& state = it->second;
         // Timestamps never go backwards within a partition, so offset_for_time can binary-search.
         const std::int64_t ts = std::max(req.timestamp_ms.value_or(now), state.last_timestamp_ms);
-        acks[i] = produce_ack{partition, state.high, ts};
+        const produce_ack ack{partition, state.high, ts};
         state.high += 1;
         state.last_timestamp_ms = ts;
+        return ack;
+      };
+      for (std::size_t i = 0; i < batch.size(); ++i) acks[i] = assign(batch[i].request);
+      for (std::size_t i = 0; i < txns.size(); ++i) {
+        const auto& t = *txns[i];
+        if (auto e = txn_epochs_.find(t.transactional_id); e == txn_epochs_.end() || e->second != t.epoch) {
+          txn_results[i].emplace(error::fatal("fenced", "transactional producer '" + t.transactional_id +
+                                                            "' was fenced by a newer one with the same id"));
+          continue;
+        }
+        if (auto lost = lost_input_locked(t)) {
+          txn_results[i].emplace(error::retry("abortable", *lost));
+          continue;
+        }
+        for (const auto& req : t.records) txn_acks[i].push_back(assign(req));
+        writing_txn_ids_.insert(t.transactional_id);
       }
     }
     rocksdb::WriteBatch wb;
     rocksdb::Status st;
+    bool any_txn = false;
     for (std::size_t i = 0; i < batch.size() && st.ok(); ++i) {
       const auto& req = batch[i].request;
       st = wb.Put(records_cf_, record_key(req.topic, acks[i].partition, acks[i].offset),
                   encode_record_value(acks[i].timestamp_ms, req.key, req.value, req.hdrs));
     }
-    if (st.ok()) {
-      rocksdb::WriteOptions wo;
-      wo.sync = options_.sync;
-      st = db_->Write(wo, &wb);
+    for (std::size_t i = 0; i < txns.size() && st.ok(); ++i) {
+      if (txn_results[i]) continue;  // refused above
+      any_txn = true;
+      const auto& t = *txns[i];
+      for (std::size_t r = 0; r < t.records.size() && st.ok(); ++r) {
+        const auto& req = t.records[r];
+        const auto& ack = txn_acks[i][r];
+        st = wb.Put(records_cf_, record_key(req.topic, ack.partition, ack.offset),
+                    encode_record_value(ack.timestamp_ms, req.key, req.value, req.hdrs));
+      }
+      for (const auto& [group, g] : t.offsets) {
+        for (const auto& [tp, next] : g.next) {
+          if (!st.ok()) break;
+          st = wb.Put(offsets_cf_, committed_offset_key(group, tp.topic, tp.partition),
+                      encode_u64(static_cast<std::uint64_t>(next)));
+        }
+      }
     }
     if (st.ok()) {
-      {
-        std::lock_guard lk(mu_);
+      rocksdb::WriteOptions wo;
+      wo.sync = options_.sync || any_txn;  // a commit is durable whatever options_.sync says
+      st = db_->Write(wo, &wb);
+    }
+    for (std::size_t i = 0; i < txns.size(); ++i) {
+      if (txn_results[i]) continue;
+      if (st.ok()) {
+        txn_results[i].emplace(std::move(txn_acks[i]));
+      } else {
+        txn_results[i].emplace(error::retry("abortable", "embedded log: transaction write failed: " + st.ToString()));
+      }
+    }
+    {
+      std::lock_guard lk(mu_);
+      if (st.ok()) {
         for (const auto& [tp, state] : touched) {
           auto& p = topics_.at(tp.topic).partitions[static_cast<std::size_t>(tp.partition)];
           p.high = state.high;
           p.last_timestamp_ms = state.last_timestamp_ms;
         }
-        ++change_seq_;
       }
-      state_cv_.notify_all();
-      {
-        std::lock_guard lk(queue_mu_);
+      for (const auto& t : txns) writing_txn_ids_.erase(t->transactional_id);
+      ++change_seq_;
+    }
+    state_cv_.notify_all();
+    {
+      std::lock_guard lk(queue_mu_);
+      if (st.ok()) {
         last_write_error_.reset();
+      } else {
+        last_write_error_ = store_error(st, "write");
       }
+      for (std::size_t i = 0; i < txns.size(); ++i) txns[i]->outcome = std::move(txn_results[i]);
+    }
+    txn_cv_.notify_all();
+    if (st.ok()) {
       for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(acks[i]);
     } else {
       // Nothing of the batch was stored (a WriteBatch is atomic) and no offset was used.
       const error e = store_error(st, "write");
-      {
-        std::lock_guard lk(queue_mu_);
-        last_write_error_ = e;
-      }
       for (auto& p : batch) p.done(e);
     }
-    {
+    if (!batch.empty()) {
       std::lock_guard lk(queue_mu_);
       completed_seq_ = batch.back().seq;
     }
     flush_cv_.notify_all();
+  }
+
+  // Why `t` may not commit because its input partitions moved (a message), or nullopt when every partition it
+  // commits offsets for is still held by the member that sent them. mu_ held.
+  std::optional<std::string> lost_input_locked(const pending_transaction& t) {
+    for (const auto& [group, g] : t.offsets) {
+      auto gs = groups_.find(group);
+      for (const auto& [tp, next] : g.next) {
+        if (gs == groups_.end()) return "group '" + group + "' has no member any more";
+        auto o = gs->second.owners.find(tp);
+        if (o == gs->second.owners.end() || o->second != g.member) {
+          return "partition " + tp.topic + "/" + std::to_string(tp.partition) + " of group '" + group +
+                 "' moved to another member before the commit";
+        }
+      }
+    }
+    return std::nullopt;
   }
 
   const embedded_options options_;
@@ -695,11 +930,15 @@ class embedded_log final : public event_log {
   std::map<std::string, topic_state> topics_;
   std::map<std::string, group_state> groups_;
   std::uint64_t next_member_id_ = 0;
+  std::map<std::string, std::uint64_t> txn_epochs_;  // transactional id -> epoch of its newest producer
+  std::set<std::string> writing_txn_ids_;            // ids whose transaction the writer is writing right now
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;  // writer: queue non-empty or stopping
   std::condition_variable flush_cv_;  // flush(): completed_seq_ moved
   std::deque<pending_produce> queue_;
+  std::deque<std::shared_ptr<pending_transaction>> txn_queue_;  // commits waiting for the writer
+  std::condition_variable txn_cv_;                              // a transaction's outcome was set
   std::uint64_t issued_seq_ = 0;
   std::uint64_t completed_seq_ = 0;
   bool stopping_ = false;
@@ -805,6 +1044,203 @@ std::vector<topic_partition> embedded_consumer::assignment() const {
   out.reserve(positions_.size());
   for (const auto& [tp, pos] : positions_) out.push_back(tp);
   return out;
+}
+
+// ---- embedded_txn_producer ----------------------------------------------------------------------------------
+
+embedded_txn_producer::embedded_txn_producer(embedded_log& log, transactional_producer_config config,
+                                             std::uint64_t epoch)
+    : log_(log), config_(std::move(config)), epoch_(epoch) {
+  ++log_.live_producers_;
+}
+
+embedded_txn_producer::~embedded_txn_producer() {
+  if (committing_) {
+    // A commit whose outcome we never saw: withdraw it if the writer has not taken it, else learn its outcome
+    // (bounded), so the completions tell the truth.
+    if (!log_.withdraw_transaction(committing_)) {
+      auto outcome = log_.wait_transaction(committing_, config_.open_timeout);
+      if (outcome && outcome->ok()) {
+        const auto& acks = outcome->value();
+        finish([&](std::size_t i) -> result<produce_ack> { return acks[i]; });
+      }
+    }
+    committing_.reset();
+  }
+  finish([](std::size_t) -> result<produce_ack> {
+    return error::retry("aborted", "the transactional producer was destroyed with its transaction open");
+  });
+  --log_.live_producers_;
+}
+
+result<void> embedded_txn_producer::usable() {
+  if (fatal_) return *fatal_;
+  if (!log_.is_current_epoch(config_.transactional_id, epoch_)) {
+    return fail_for_good(error::fatal("fenced", "transactional producer '" + config_.transactional_id +
+                                                    "' was fenced by a newer one with the same id"));
+  }
+  return ok();
+}
+
+error embedded_txn_producer::fail_for_good(error e) {
+  fatal_ = e;
+  if (committing_) {
+    (void)log_.withdraw_transaction(committing_);  // if taken, the writer refuses it (stale epoch)
+    committing_.reset();
+  }
+  finish([&](std::size_t) -> result<produce_ack> { return e; });
+  return e;
+}
+
+void embedded_txn_producer::finish(const std::function<result<produce_ack>(std::size_t)>& result_of) {
+  auto dones = std::move(dones_);
+  dones_.clear();
+  records_.clear();
+  offsets_.clear();
+  state_ = txn_state::idle;
+  for (std::size_t i = 0; i < dones.size(); ++i) dones[i](result_of(i));
+}
+
+result<void> embedded_txn_producer::begin() {
+  if (auto u = usable(); !u) return u;
+  if (state_ != txn_state::idle) {
+    return error{error_kind::conflict, "transaction_open", "begin: a transaction is already open (or committing)"};
+  }
+  state_ = txn_state::open;
+  began_ms_ = log_.now_ms();
+  return ok();
+}
+
+void embedded_txn_producer::produce(produce_request request, produce_callback done) {
+  if (!done) done = [](const result<produce_ack>&) {};
+  if (auto u = usable(); !u) {
+    done(std::move(u).err());
+    return;
+  }
+  if (state_ == txn_state::abort_required) {
+    done(error::retry("abortable", "produce: the transaction can only be aborted now"));
+    return;
+  }
+  if (state_ != txn_state::open) {
+    done(error{error_kind::conflict, "no_transaction", "produce: no transaction is open (call begin())"});
+    return;
+  }
+  result<void> refused = log_.check_record(request);
+  if (refused && records_.size() >= config_.max_records) {
+    refused = error::reject("transaction_too_large",
+                            "a transaction holds at most " + std::to_string(config_.max_records) + " records");
+  }
+  if (!refused) {
+    state_ = txn_state::abort_required;  // never commit a transaction with an output missing
+    done(std::move(refused).err());
+    return;
+  }
+  records_.push_back(std::move(request));
+  dones_.push_back(std::move(done));
+}
+
+result<void> embedded_txn_producer::send_offsets(consumer& input,
+                                                 const std::vector<topic_partition_offset>& next_offsets) {
+  if (auto u = usable(); !u) return u;
+  if (state_ == txn_state::abort_required) {
+    return error::retry("abortable", "send_offsets: the transaction can only be aborted now");
+  }
+  if (state_ != txn_state::open) {
+    return error{error_kind::conflict, "no_transaction", "send_offsets: no transaction is open (call begin())"};
+  }
+  const auto* member = dynamic_cast<const embedded_consumer*>(&input);
+  if (member == nullptr || &member->owner() != &log_ || member->group_config() == nullptr) {
+    return error::reject("foreign_consumer",
+                         "send_offsets: the consumer must be a group member (subscribe) of this same embedded log");
+  }
+  if (next_offsets.empty()) return error::reject("invalid", "send_offsets: no offsets given");
+  for (const auto& o : next_offsets) {
+    if (o.offset < 0) return error::reject("invalid", "send_offsets: negative offset for " + o.topic);
+    if (auto p = log_.check_partition(topic_partition{o.topic, o.partition}); !p) return p;
+  }
+  auto& g = offsets_[member->group_config()->group];
+  g.member = member->member_id();
+  for (const auto& o : next_offsets) g.next[topic_partition{o.topic, o.partition}] = o.offset;
+  return ok();
+}
+
+result<void> embedded_txn_producer::commit(std::chrono::milliseconds timeout) {
+  if (auto u = usable(); !u) return u;
+  switch (state_) {
+    case txn_state::idle: return error{error_kind::conflict, "no_transaction", "commit: no transaction is open"};
+    case txn_state::abort_required:
+      return error::retry("abortable", "commit: a produce of this transaction failed; abort() it and redo the work");
+    case txn_state::open: {
+      // Kafka's coordinator aborts a transaction open longer than transaction.timeout.ms; same rule here.
+      if (log_.now_ms() - began_ms_ > config_.transaction_timeout.count()) {
+        state_ = txn_state::abort_required;
+        return error::retry("abortable", "commit: the transaction was open longer than transaction_timeout (" +
+                                             std::to_string(config_.transaction_timeout.count()) +
+                                             " ms); abort() it and redo the work");
+      }
+      if (records_.empty() && offsets_.empty()) {
+        state_ = txn_state::idle;
+        return ok();
+      }
+      auto txn = std::make_shared<pending_transaction>();
+      txn->transactional_id = config_.transactional_id;
+      txn->epoch = epoch_;
+      txn->records = std::move(records_);
+      records_.clear();
+      txn->offsets = std::move(offsets_);
+      offsets_.clear();
+      if (auto q = log_.enqueue_transaction(txn); !q) {
+        state_ = txn_state::abort_required;
+        return error::retry("abortable", "commit: " + q.err().message);
+      }
+      committing_ = std::move(txn);
+      state_ = txn_state::committing;
+      return settle_commit(timeout);
+    }
+    case txn_state::committing: return settle_commit(timeout);
+  }
+  return error::fatal("bad_state", "commit: unknown transaction state");
+}
+
+result<void> embedded_txn_producer::settle_commit(std::chrono::milliseconds timeout) {
+  auto outcome = log_.wait_transaction(committing_, timeout);
+  if (!outcome) {
+    return error::retry("timed_out", "commit: not written within " + std::to_string(timeout.count()) +
+                                         " ms; its outcome is unknown: call commit() again");
+  }
+  committing_.reset();
+  if (outcome->ok()) {
+    const auto& acks = outcome->value();
+    finish([&](std::size_t i) -> result<produce_ack> { return acks[i]; });
+    return ok();
+  }
+  error e = std::move(*outcome).err();
+  if (e.kind == error_kind::fatal) return fail_for_good(std::move(e));
+  state_ = txn_state::abort_required;
+  return e;
+}
+
+result<void> embedded_txn_producer::abort(std::chrono::milliseconds timeout) {
+  if (auto u = usable(); !u) return u;
+  if (state_ == txn_state::idle) return error{error_kind::conflict, "no_transaction", "abort: no transaction is open"};
+  if (state_ == txn_state::committing && !log_.withdraw_transaction(committing_)) {
+    // The writer has it: it will be written or refused; abort only once we know it was not written.
+    auto outcome = log_.wait_transaction(committing_, timeout);
+    if (!outcome) {
+      return error::retry("timed_out", "abort: the commit being written has no outcome after " +
+                                           std::to_string(timeout.count()) + " ms: call abort() again");
+    }
+    committing_.reset();
+    if (outcome->ok()) {
+      const auto& acks = outcome->value();
+      finish([&](std::size_t i) -> result<produce_ack> { return acks[i]; });
+      return error{error_kind::conflict, "committed", "abort: the earlier commit() had committed the transaction"};
+    }
+    if (outcome->err().kind == error_kind::fatal) return fail_for_good(std::move(*outcome).err());
+  }
+  committing_.reset();
+  finish([](std::size_t) -> result<produce_ack> { return error::retry("aborted", "the transaction was aborted"); });
+  return ok();
 }
 
 }  // namespace

@@ -82,12 +82,14 @@ struct fixed_setting {
   std::string_view also_accepted;  // an equivalent spelling ("-1" for acks=all)
   std::string_view why;
 };
-constexpr std::array<fixed_setting, 5> fixed_settings{{
+constexpr std::array<fixed_setting, 6> fixed_settings{{
     {"acks", "all", "-1", "records are durable only once every in-sync replica has them"},
     {"request.required.acks", "all", "-1", "records are durable only once every in-sync replica has them"},
     {"enable.idempotence", "true", "true", "retries must neither duplicate nor reorder records"},
     {"partitioner", "murmur2_random", "murmur2_random", "every client must put a key on the same partition"},
     {"enable.auto.commit", "false", "false", "offsets are committed only after records are processed"},
+    {"isolation.level", "read_committed", "read_committed",
+     "consumers must never see records of open or aborted transactions"},
 }};
 
 // Properties that come from a dedicated option: two sources for one value would be a trap.
@@ -95,7 +97,7 @@ struct option_backed {
   std::string_view key;
   std::string_view option;
 };
-constexpr std::array<option_backed, 9> option_backed_settings{{
+constexpr std::array<option_backed, 11> option_backed_settings{{
     {"bootstrap.servers", "kafka.bootstrap_servers"},
     {"metadata.broker.list", "kafka.bootstrap_servers"},
     {"client.id", "client_id"},
@@ -105,6 +107,8 @@ constexpr std::array<option_backed, 9> option_backed_settings{{
     {"group.id", "the consumer's group"},
     {"auto.offset.reset", "the consumer's offset_reset"},
     {"enable.auto.offset.store", "nothing (Passerelle commits explicit offsets)"},
+    {"transactional.id", "transactional_producer_config.transactional_id"},
+    {"transaction.timeout.ms", "transactional_producer_config.transaction_timeout"},
 }};
 
 error invalid_config(std::string message) { return error::reject("invalid_config", std::move(message)); }
@@ -194,6 +198,9 @@ result<conf_handle> make_conf(const kafka_options& options, client_role role) {
                                         {"enable.auto.commit", "false"},
                                         {"enable.auto.offset.store", "false"},
                                         {"enable.partition.eof", "false"},
+                                        // librdkafka's default, fixed: records of open or aborted transactions
+                                        // (and their markers) are never delivered.
+                                        {"isolation.level", "read_committed"},
                                     });
   }
   for (const auto& [k, v] : settings) {

@@ -31,6 +31,7 @@ struct handle_deleter {
   void operator()(rd_kafka_ListConsumerGroupOffsets_t* p) const noexcept {
     rd_kafka_ListConsumerGroupOffsets_destroy(p);
   }
+  void operator()(rd_kafka_consumer_group_metadata_t* p) const noexcept { rd_kafka_consumer_group_metadata_destroy(p); }
 };
 template <typename T>
 using handle = std::unique_ptr<T, handle_deleter>;
@@ -41,6 +42,7 @@ using partition_list = handle<rd_kafka_topic_partition_list_t>;
 using queue_handle = handle<rd_kafka_queue_t>;
 using event_handle = handle<rd_kafka_event_t>;
 using metadata_handle = handle<const rd_kafka_metadata_t>;
+using group_metadata_handle = handle<rd_kafka_consumer_group_metadata_t>;
 
 enum class client_role { producer, consumer };
 

@@ -24,8 +24,8 @@ using steady = std::chrono::steady_clock;
 // (rd_kafka_consumer_poll serves it) or inside the destructor (consumer close).
 class kafka_consumer final : public consumer {
  public:
-  kafka_consumer(const kafka_options& options, bool group, rebalance_listener listener)
-      : request_timeout_(options.request_timeout), group_(group), listener_(std::move(listener)) {}
+  kafka_consumer(const kafka_options& options, bool group, rebalance_listener listener, const void* owner)
+      : request_timeout_(options.request_timeout), group_(group), listener_(std::move(listener)), owner_(owner) {}
 
   ~kafka_consumer() override {
     if (rk_) close_bounded();
@@ -158,6 +158,11 @@ class kafka_consumer final : public consumer {
     return ok();
   }
 
+  // For group_metadata_of(): which log made this consumer, whether it is a group member, its client.
+  const void* owner() const noexcept { return owner_; }
+  bool is_group_member() const noexcept { return group_; }
+  rd_kafka_t* client() const noexcept { return rk_.get(); }
+
   std::vector<topic_partition> assignment() const override {
     rd_kafka_topic_partition_list_t* raw = nullptr;
     if (rd_kafka_assignment(rk_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
@@ -283,6 +288,7 @@ class kafka_consumer final : public consumer {
   std::chrono::milliseconds request_timeout_;
   bool group_;
   rebalance_listener listener_;
+  const void* owner_;  // the event_log that made it (compared only)
   client_handle rk_;
   std::optional<error> deferred_;              // a non-retry consume error met after records were collected
   std::vector<record>* collecting_ = nullptr;  // the batch poll() is filling, while inside poll()
@@ -290,7 +296,8 @@ class kafka_consumer final : public consumer {
 
 }  // namespace
 
-result<std::unique_ptr<consumer>> make_group_consumer(const kafka_options& options, consumer_config config) {
+result<std::unique_ptr<consumer>> make_group_consumer(const kafka_options& options, consumer_config config,
+                                                      const void* owner) {
   if (config.group.empty()) return error::reject("invalid", "subscribe: group must not be empty");
   if (config.topics.empty()) return error::reject("invalid", "subscribe: at least one topic is required");
   for (const auto& t : config.topics) {
@@ -301,13 +308,13 @@ result<std::unique_ptr<consumer>> make_group_consumer(const kafka_options& optio
   if (auto r = set_property(conf->get(), "group.id", config.group); !r) return std::move(r).err();
   const char* reset = config.reset == offset_reset::earliest ? "earliest" : "latest";
   if (auto r = set_property(conf->get(), "auto.offset.reset", reset); !r) return std::move(r).err();
-  auto c = std::make_unique<kafka_consumer>(options, true, std::move(config.listener));
+  auto c = std::make_unique<kafka_consumer>(options, true, std::move(config.listener), owner);
   if (auto r = c->start(std::move(conf).value(), config.topics, {}); !r) return std::move(r).err();
   return std::unique_ptr<consumer>(std::move(c));
 }
 
 result<std::unique_ptr<consumer>> make_reader(const kafka_options& options,
-                                              const std::vector<topic_partition_offset>& start) {
+                                              const std::vector<topic_partition_offset>& start, const void* owner) {
   for (const auto& s : start) {
     if (s.topic.empty() || s.partition < 0 || s.offset < 0) {
       return error::reject("invalid", "open_reader: each start needs a topic, a partition >= 0 and an offset >= 0");
@@ -320,9 +327,20 @@ result<std::unique_ptr<consumer>> make_reader(const kafka_options& options,
   // earliest record still stored.
   if (auto r = set_property(conf->get(), "group.id", options.client_id + ".reader"); !r) return std::move(r).err();
   if (auto r = set_property(conf->get(), "auto.offset.reset", "earliest"); !r) return std::move(r).err();
-  auto c = std::make_unique<kafka_consumer>(options, false, rebalance_listener{});
+  auto c = std::make_unique<kafka_consumer>(options, false, rebalance_listener{}, owner);
   if (auto r = c->start(std::move(conf).value(), {}, start); !r) return std::move(r).err();
   return std::unique_ptr<consumer>(std::move(c));
+}
+
+result<group_metadata_handle> group_metadata_of(consumer& c, const void* owner) {
+  auto* member = dynamic_cast<kafka_consumer*>(&c);
+  if (member == nullptr || member->owner() != owner || !member->is_group_member()) {
+    return error::reject("foreign_consumer",
+                         "send_offsets: the consumer must be a group member (subscribe) of this same Kafka event log");
+  }
+  group_metadata_handle md(rd_kafka_consumer_group_metadata(member->client()));
+  if (!md) return error::fatal("producer_fatal", "send_offsets: the consumer has no group metadata");
+  return md;
 }
 
 }  // namespace passerelle::log::kafka

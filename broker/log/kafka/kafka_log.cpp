@@ -12,6 +12,7 @@
 
 #include "broker/log/kafka/kafka_client.h"
 #include "broker/log/kafka/kafka_consumer.h"
+#include "broker/log/kafka/kafka_transactional_producer.h"
 
 namespace passerelle::log {
 namespace kafka {
@@ -153,11 +154,16 @@ class kafka_event_log final : public event_log {
   }
 
   result<std::unique_ptr<consumer>> subscribe(consumer_config config) override {
-    return make_group_consumer(options_, std::move(config));
+    return make_group_consumer(options_, std::move(config), this);
   }
 
   result<std::unique_ptr<consumer>> open_reader(std::vector<topic_partition_offset> start) override {
-    return make_reader(options_, start);
+    return make_reader(options_, start, this);
+  }
+
+  result<std::unique_ptr<transactional_producer>> open_transactional_producer(
+      const transactional_producer_config& config) override {
+    return make_transactional_producer(options_, config, this);
   }
 
   result<void> create_topics(const std::vector<topic_spec>& topics) override {
