@@ -105,4 +105,10 @@ std::optional<produce_request> decode_record(std::string_view bytes) {
   return req;
 }
 
+std::optional<std::int64_t> peek_timestamp(std::string_view bytes) noexcept {
+  if (bytes.size() < 9 || static_cast<std::uint8_t>(bytes[0]) != record_version) return std::nullopt;
+  reader r(bytes.substr(1, 8));
+  return static_cast<std::int64_t>(r.fixed(8));
+}
+
 }  // namespace passerelle::log::spool

@@ -29,5 +29,8 @@ std::optional<std::uint64_t> parse_key(char prefix, std::string_view key) noexce
 std::string encode_record(const produce_request& request);
 // nullopt when the bytes are not a record of this version (truncated, trailing bytes, unknown version).
 std::optional<produce_request> decode_record(std::string_view bytes);
+// The timestamp_ms of an encoded record without decoding the rest (the spool's age metric after a restart);
+// nullopt when the bytes are too short or of another version.
+std::optional<std::int64_t> peek_timestamp(std::string_view bytes) noexcept;
 
 }  // namespace passerelle::log::spool

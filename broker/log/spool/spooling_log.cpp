@@ -57,8 +57,9 @@ struct direct_entry {
 
 struct spool_entry {
   std::uint64_t bytes = 0;
-  bool durable = false;    // fsynced: the forwarder may read it
-  bool in_flight = false;  // forwarded, waiting for the inner ack
+  bool durable = false;            // fsynced: the forwarder may read it
+  bool in_flight = false;          // forwarded, waiting for the inner ack
+  std::int64_t spooled_at_ms = 0;  // injected clock; after a restart, the record's acceptance timestamp
 };
 
 struct write_op {
@@ -108,6 +109,8 @@ struct spooling_log::impl {
   std::string last_inner_error;
   bool stop_forwarder = false;
   bool stop_writer = false;
+  std::function<void(const spool_status&)> status_observer;  // see set_status_observer()
+  steady::time_point next_status{};                          // when the forwarder calls it next
 
   std::thread writer;
   std::thread forwarder;
@@ -167,7 +170,7 @@ struct spooling_log::impl {
                                             " bytes, " + std::to_string(index.size()) + " records)");
     }
     const std::uint64_t bytes = encoded.size();
-    index.emplace(seq, spool_entry{bytes, false, false});
+    index.emplace(seq, spool_entry{bytes, false, false, clock.now_ms()});
     spooled_bytes += bytes;
     ++spooled_total;
     write_op op;
@@ -195,6 +198,47 @@ struct spooling_log::impl {
     op.encoded = std::move(encoded);
     ops.push_back(std::move(op));
     writer_cv.notify_one();
+  }
+
+  spool_status status_locked() const {
+    spool_status st;
+    st.state = state;
+    st.spooled_records = index.size();
+    st.spooled_bytes = spooled_bytes;
+    st.direct_in_flight = direct.size();
+    st.forward_in_flight = forward_in_flight;
+    st.dead_records = dead_records;
+    st.spooled_total = spooled_total;
+    st.forwarded_total = forwarded_total;
+    st.rescued_total = rescued_total;
+    st.uncertain_total = uncertain_total;
+    st.last_inner_error = last_inner_error;
+    st.capacity_bytes = opt.max_bytes;
+    if (refused_full || spooled_bytes >= opt.max_bytes) {
+      st.health = spool_health::full;
+    } else if (state == spool_state::spooling && !inner_ready) {
+      st.health = spool_health::spooling;
+    } else {
+      st.health = spool_health::forwarding;
+    }
+    if (!index.empty())
+      st.oldest_age_ms = std::max<std::int64_t>(0, clock.now_ms() - index.begin()->second.spooled_at_ms);
+    return st;
+  }
+
+  // Forwarder thread: hands a status snapshot to the observer about every probe_interval (every wait of the
+  // forwarder is bounded by it). Called with the lock held; calls the observer without it. True if it did.
+  bool publish_status_locked(std::unique_lock<std::mutex>& lock) {
+    if (!status_observer) return false;
+    const auto now = steady::now();
+    if (now < next_status) return false;
+    next_status = now + opt.probe_interval;
+    const auto observer = status_observer;
+    const auto st = status_locked();
+    lock.unlock();
+    observer(st);
+    lock.lock();
+    return true;
   }
 
   bool maybe_resume_direct_locked() {
@@ -378,6 +422,7 @@ struct spooling_log::impl {
   void forwarder_loop() {
     std::unique_lock lock(mu);
     while (!stop_forwarder) {
+      if (publish_status_locked(lock)) continue;  // the state may have changed meanwhile: look again
       const auto now = steady::now();
       if (state == spool_state::direct) {
         // Stall detection: the oldest record the inner log holds has waited too long; ask the inner log.
@@ -506,7 +551,9 @@ result<std::unique_ptr<spooling_log>> spooling_log::open(std::unique_ptr<event_l
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string_view key(it->key().data(), it->key().size());
       if (auto seq = spool::parse_key(spool::spooled_prefix, key)) {
-        state->index.emplace(*seq, spool_entry{it->value().size(), true, false});
+        const std::string_view value(it->value().data(), it->value().size());
+        state->index.emplace(
+            *seq, spool_entry{value.size(), true, false, spool::peek_timestamp(value).value_or(clock.now_ms())});
         state->spooled_bytes += it->value().size();
         last = std::max(last, *seq);
         any = true;
@@ -549,6 +596,11 @@ result<std::unique_ptr<consumer>> spooling_log::subscribe(consumer_config config
 
 result<std::unique_ptr<consumer>> spooling_log::open_reader(std::vector<topic_partition_offset> start) {
   return impl_->inner->open_reader(std::move(start));
+}
+
+result<std::unique_ptr<transactional_producer>> spooling_log::open_transactional_producer(
+    const transactional_producer_config& config) {
+  return impl_->inner->open_transactional_producer(config);
 }
 
 result<void> spooling_log::create_topics(const std::vector<topic_spec>& topics) {
@@ -604,20 +656,50 @@ result<void> spooling_log::check_ready(std::chrono::milliseconds /*timeout*/) {
 
 spool_status spooling_log::status() const {
   std::lock_guard lock(impl_->mu);
-  const auto& s = *impl_;
-  spool_status st;
-  st.state = s.state;
-  st.spooled_records = s.index.size();
-  st.spooled_bytes = s.spooled_bytes;
-  st.direct_in_flight = s.direct.size();
-  st.forward_in_flight = s.forward_in_flight;
-  st.dead_records = s.dead_records;
-  st.spooled_total = s.spooled_total;
-  st.forwarded_total = s.forwarded_total;
-  st.rescued_total = s.rescued_total;
-  st.uncertain_total = s.uncertain_total;
-  st.last_inner_error = s.last_inner_error;
-  return st;
+  return impl_->status_locked();
+}
+
+void spooling_log::set_status_observer(const std::function<void(const spool_status&)>& observer) {
+  spool_status now;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->status_observer = observer;
+    impl_->next_status = steady::now() + impl_->opt.probe_interval;
+    now = impl_->status_locked();
+  }
+  impl_->forwarder_cv.notify_all();
+  if (observer) observer(now);
+}
+
+std::string_view to_string(spool_health h) noexcept {
+  switch (h) {
+    case spool_health::forwarding: return "forwarding";
+    case spool_health::spooling: return "spooling";
+    case spool_health::full: return "full";
+  }
+  return "unknown";
+}
+
+spool_readiness readiness_of(const spool_status& st) {
+  spool_readiness r;
+  const auto depth = std::to_string(st.spooled_records) + " records, " + std::to_string(st.spooled_bytes) + " of " +
+                     std::to_string(st.capacity_bytes) + " bytes, oldest " + std::to_string(st.oldest_age_ms / 1000) +
+                     " s";
+  const auto inner = st.last_inner_error.empty() ? std::string() : "; last log error: " + st.last_inner_error;
+  switch (st.health) {
+    case spool_health::forwarding:
+      r.detail = st.spooled_records == 0 ? "forwarding" : "forwarding: draining the local spool (" + depth + ")";
+      break;
+    case spool_health::spooling:
+      r.detail =
+          "spooling: the log is unavailable, accepted records are kept in the local spool (" + depth + ")" + inner;
+      break;
+    case spool_health::full:
+      r.ready = false;
+      r.detail = "full: the log is unavailable and the local spool is at its bound (" + depth + ")" + inner;
+      break;
+  }
+  return r;
 }
 
 event_log& spooling_log::inner() noexcept { return *impl_->inner; }

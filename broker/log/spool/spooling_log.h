@@ -34,8 +34,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "broker/core/clock.h"
 #include "broker/core/result.h"
@@ -71,6 +73,16 @@ struct spool_options {
 
 enum class spool_state { direct, spooling };
 
+// What the spool means for the service right now, for operators (/metrics, /readyz). Derived from the state:
+//   forwarding — records reach the inner log: directly, or the inner log answered a probe and the spool drains.
+//   spooling   — the inner log is unreachable: records are kept in the spool, and still accepted (ready).
+//   full       — the spool is at max_bytes (or refused a record for lack of room and nothing has left it since):
+//                new records get retry/"spool_full" (HTTP 503 with Retry-After); not ready.
+enum class spool_health { forwarding, spooling, full };
+
+// "forwarding", "spooling", "full" (the label values of the passerelle_spool_state gauge).
+std::string_view to_string(spool_health h) noexcept;
+
 // A snapshot for metrics and health (/readyz, /metrics).
 struct spool_status {
   spool_state state = spool_state::direct;
@@ -86,7 +98,21 @@ struct spool_status {
   // may nevertheless have been stored): the only records that can appear twice in the log (README.md).
   std::uint64_t uncertain_total = 0;
   std::string last_inner_error;  // the last outage error seen from the inner log ("" if none)
+  spool_health health = spool_health::forwarding;
+  std::uint64_t capacity_bytes = 0;  // spool_options::max_bytes: spooled_bytes can reach it, not pass it
+  // Age (injected clock) of the record at the head of the spool, the next one to forward; 0 when the spool is
+  // empty. Measured from when it was spooled; after a restart, from its acceptance timestamp (kept on disk).
+  std::int64_t oldest_age_ms = 0;
 };
+
+// Readiness as the spool sees it: ready while it can take records, even with the inner log down; `detail` says
+// why ("forwarding", or "spooling: the log is unavailable, ... records kept locally" with the depth and the last
+// inner error), and names the bound when full.
+struct spool_readiness {
+  bool ready = true;
+  std::string detail;
+};
+spool_readiness readiness_of(const spool_status& status);
 
 // True for the inner errors that mean "the log is unreachable right now", which switch to spooling: retry with
 // code "unavailable", "timed_out" or "shutting_down". Not "queue_full" (backpressure: the caller retries),
@@ -117,6 +143,10 @@ class spooling_log final : public event_log {
 
   result<std::unique_ptr<consumer>> subscribe(consumer_config config) override;
   result<std::unique_ptr<consumer>> open_reader(std::vector<topic_partition_offset> start) override;
+  // Forwarded to the inner log: transactional output is never spooled (exactly-once needs the log itself; while
+  // it is down, open/commit fail with its errors and the engine retries).
+  result<std::unique_ptr<transactional_producer>> open_transactional_producer(
+      const transactional_producer_config& config) override;
   result<void> create_topics(const std::vector<topic_spec>& topics) override;
   result<std::vector<topic_metadata>> list_topics() override;
   result<watermarks> get_watermarks(const topic_partition& tp) override;
@@ -134,6 +164,11 @@ class spooling_log final : public event_log {
   result<void> check_ready(std::chrono::milliseconds timeout) override;
 
   spool_status status() const;
+
+  // Called with a fresh status() about every probe_interval on the forwarder thread (and once, at once, on the
+  // caller's thread), until replaced or the log is destroyed; nullptr stops it. Must be short and must not call
+  // back into this object. For metrics: see spool_metrics.h. Thread-safe.
+  void set_status_observer(const std::function<void(const spool_status&)>& observer);
 
   // The wrapped log (for tests and tools). Owned by this object.
   event_log& inner() noexcept;
