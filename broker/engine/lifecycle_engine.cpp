@@ -58,6 +58,14 @@ struct lifecycle_engine::worker {
         state_topic(log::topics::full_name(engine.options_.topic_prefix, engine::state_changelog_topic)),
         history_topic(log::topics::full_name(engine.options_.topic_prefix, engine::history_topic)) {}
 
+  // The consumer leaves its group first: closing it may call the rebalance listener, which uses the members below.
+  ~worker() {
+    consumer.reset();
+    producer.reset();
+  }
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
   std::int32_t partition_of(std::string_view subject_id) const {
     return core::kafka_partition_for_key(subject_id, e.options_.partitions);
   }
