@@ -1,11 +1,25 @@
 #include "broker/app/daemon.h"
 
+#include "broker/app/connector_sections.h"
+
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
+#include "broker/api/handoff_routes.h"
+#include "broker/api/handoff_service.h"
+#include "broker/api/read_routes.h"
+#include "broker/api/read_service.h"
 #include "broker/core/clock.h"
+#include "broker/core/crypto.h"
+#include "broker/dlq/dead_letter_reader.h"
+#include "broker/dlq/dead_letter_routes.h"
+#include "broker/engine/engine_topics.h"
+#include "broker/engine/lifecycle_engine.h"
+#include "broker/engine/materializer.h"
 #include "broker/http/auth.h"
 #include "broker/http/ops_routes.h"
 #include "broker/http/router.h"
@@ -13,36 +27,17 @@
 #include "broker/ingest/webhook_ingest.h"
 #include "broker/ingest/webhook_routes.h"
 #include "broker/log/factory/open_event_log.h"
+#include "broker/log/spool/spool_metrics.h"
 #include "broker/log/spool/spooling_log.h"
 #include "broker/log/topics.h"
 #include "broker/obs/metrics.h"
+#include "broker/state/state_store.h"
 #include "connectors/register_builtin.h"
 #include "connectors/sdk/registry.h"
 
 namespace passerelle::app {
 
 namespace {
-
-// The SDK's config tree from the configuration module's (same shape; the SDK must not depend on yaml-cpp).
-connector::config_node to_sdk_node(const config::config_node& n) {
-  using k = config::config_node::node_kind;
-  switch (n.kind) {
-    case k::null: return {};
-    case k::scalar: return connector::config_node::make_scalar(n.scalar);
-    case k::sequence: {
-      connector::config_node out;
-      out.type = connector::config_node::kind::list;
-      for (const auto& item : n.sequence) out.list.push_back(to_sdk_node(item));
-      return out;
-    }
-    case k::mapping: {
-      std::map<std::string, connector::config_node> entries;
-      for (const auto& [key, value] : n.mapping) entries.emplace(key, to_sdk_node(value));
-      return connector::config_node::make_map(std::move(entries));
-    }
-  }
-  return {};
-}
 
 std::string hex(const config::sha256_digest& d) { return http::to_hex(d.data(), d.size()); }
 
@@ -92,7 +87,30 @@ std::vector<log::topic_spec> contract_topic_specs(const config::config& cfg) {
     spec.config = {{"retention.ms", "-1"}, {"retention.bytes", "-1"}};
     specs.push_back(std::move(spec));
   }
+  for (auto& spec :
+       engine::engine_topic_specs(cfg.kafka.topic_prefix, cfg.kafka.partitions, cfg.kafka.replication_factor)) {
+    specs.push_back(std::move(spec));
+  }
   return specs;
+}
+
+// A stable id for this instance's transactional producer: the host name and the data directory (two instances on
+// one host have two data directories), so a restart fences its own previous incarnation and nobody else.
+std::string instance_id_for(const config::config& cfg) {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  std::error_code ec;
+  const auto dir = std::filesystem::weakly_canonical(cfg.data_dir, ec);
+  const std::string digest = core::to_hex(core::as_bytes(core::sha256(ec ? cfg.data_dir : dir.string())));
+  return std::string(host.data()) + "-" + digest.substr(0, 12);
+}
+
+lifecycle::lifecycle_config lifecycle_config_of(const config::config& cfg) {
+  lifecycle::lifecycle_config l;
+  l.abandon_after_ms = cfg.lifecycle.abandon_after.count();
+  l.handoff_ttl_ms = cfg.lifecycle.handoff_ttl.count();
+  l.quote_ttl_ms = cfg.lifecycle.quote_ttl.count();
+  return l;
 }
 
 }  // namespace
@@ -104,7 +122,14 @@ struct daemon::impl {
   obs::registry metrics;
   connector::registry connector_registry;
   std::unique_ptr<log::event_log> event_log;
+  log::spooling_log* spool = nullptr;  // view of event_log on the kafka backend; owned by event_log
+  std::unique_ptr<state::state_store> state;
+  std::unique_ptr<api::read_service> reads;
+  std::unique_ptr<api::handoff_service> handoffs;
+  std::unique_ptr<engine::materializer> materializer;  // started once the topics exist
+  std::unique_ptr<engine::lifecycle_engine> engine;
   std::unique_ptr<ingest::webhook_ingest> ingest;
+  std::unique_ptr<dlq::dead_letter_reader> dead_letters;
   http::credentials_store credentials;
   std::shared_ptr<http::router> routes;
   std::unique_ptr<http::server> server;
@@ -131,6 +156,8 @@ struct daemon::impl {
       if (created) {
         topics_ready = true;
         logger.info("topics ready", {{"prefix", cfg.kafka.topic_prefix}, {"partitions", cfg.kafka.partitions}});
+        lock.unlock();
+        start_engine();
         return;
       }
       logger.warn("cannot create topics yet; retrying", {{"error", created.err().message}});
@@ -138,10 +165,45 @@ struct daemon::impl {
     }
   }
 
+  // The lifecycle engine and the materializer need the topics: started by the topics thread once they exist.
+  void start_engine() {
+    engine::materializer_options mo;
+    mo.topic_prefix = cfg.kafka.topic_prefix;
+    mo.partitions = cfg.kafka.partitions;
+    auto m = engine::materializer::start(*event_log, *state, mo);
+    if (!m) {
+      logger.error("materializer not started: reads will not update", {{"error", m.err().message}});
+      return;
+    }
+    engine::engine_options eo;
+    eo.topic_prefix = cfg.kafka.topic_prefix;
+    eo.partitions = cfg.kafka.partitions;
+    eo.instance_id = instance_id_for(cfg);
+    eo.lifecycle = lifecycle_config_of(cfg);
+    auto e = engine::lifecycle_engine::start(*event_log, *state, core::system_clock::instance(), eo);
+    if (!e) {
+      logger.error("lifecycle engine not started", {{"error", e.err().message}});
+      return;
+    }
+    std::lock_guard lock(topics_mu);
+    materializer = std::move(m).value();
+    engine = std::move(e).value();
+    logger.info("lifecycle engine started", {{"instance", eo.instance_id}});
+  }
+
   result<void> readiness() {
     {
       std::lock_guard lock(topics_mu);
       if (!topics_ready) return error::retry("topics_missing", "the contract's topics are not created yet");
+      if (engine) {
+        const auto st = engine->stats();
+        if (!st.last_error.empty()) return error::retry("engine_stopped", "lifecycle engine: " + st.last_error);
+      }
+    }
+    if (spool != nullptr) {
+      const auto r = log::readiness_of(spool->status());
+      if (!r.ready) return error::retry("spool_full", r.detail);
+      return ok();
     }
     return event_log->check_ready(std::chrono::milliseconds(2000));
   }
@@ -152,10 +214,13 @@ daemon::daemon(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 daemon::~daemon() { stop(); }
 
 result<std::unique_ptr<daemon>> daemon::start(const config::config& cfg, std::optional<std::string> config_path,
-                                              obs::logger& log) {
+                                              obs::logger& log, const daemon_extensions& extensions) {
   auto p = std::make_unique<impl>(cfg, std::move(config_path), log);
 
   if (auto r = connectors::register_builtin_connectors(p->connector_registry); !r) return std::move(r).err();
+  if (extensions.register_connectors) {
+    if (auto r = extensions.register_connectors(p->connector_registry); !r) return std::move(r).err();
+  }
   auto connector_set = make_connectors(cfg, p->connector_registry);
   if (!connector_set) return std::move(connector_set).err();
 
@@ -178,8 +243,22 @@ result<std::unique_ptr<daemon>> daemon::start(const config::config& cfg, std::op
     spool.default_partitions = cfg.kafka.partitions;
     auto spooled = log::spooling_log::open(std::move(p->event_log), spool);
     if (!spooled) return std::move(spooled).err();
+    p->spool = spooled->get();
+    log::register_spool_metrics(*p->spool, p->metrics);
     p->event_log = std::move(spooled).value();
   }
+
+  // The engine's local state: a cache of the changelog topics (broker/state), read by every read route.
+  auto state_store = state::state_store::open({(std::filesystem::path(cfg.data_dir) / "state").string()});
+  if (!state_store) return std::move(state_store).err();
+  p->state = std::move(state_store).value();
+  p->reads = std::make_unique<api::read_service>(*p->state);
+  api::handoff_options handoff_opts;
+  handoff_opts.topic_prefix = cfg.kafka.topic_prefix;
+  handoff_opts.ttl = cfg.lifecycle.handoff_ttl;
+  for (const auto& store : cfg.stores) handoff_opts.stores.insert(store.id);
+  p->handoffs =
+      std::make_unique<api::handoff_service>(*p->event_log, *p->reads, core::system_clock::instance(), handoff_opts);
 
   ingest::ingest_options ingest_opts;
   ingest_opts.topic_prefix = cfg.kafka.topic_prefix;
@@ -200,6 +279,12 @@ result<std::unique_ptr<daemon>> daemon::start(const config::config& cfg, std::op
   if (auto r = ingest::add_webhook_routes(*routes, *p->ingest, core::system_clock::instance(), webhook_opts); !r) {
     return std::move(r).err();
   }
+  dlq::reader_options dlq_opts;
+  dlq_opts.topic = log::topics::full_name(cfg.kafka.topic_prefix, log::topics::dlq);
+  p->dead_letters = std::make_unique<dlq::dead_letter_reader>(*p->event_log, dlq_opts);
+  if (auto r = dlq::add_dead_letter_routes(*routes, *p->dead_letters, *p->ingest); !r) return std::move(r).err();
+  if (auto r = api::add_read_routes(*routes, *p->reads); !r) return std::move(r).err();
+  if (auto r = api::add_handoff_routes(*routes, *p->handoffs); !r) return std::move(r).err();
 
   http::server_options server_opts;
   server_opts.listen = cfg.http.listen.to_string();
@@ -258,14 +343,24 @@ void daemon::stop() {
   p.topics_cv.notify_all();
   if (p.server) p.server->stop();  // stop accepting, drain in-flight requests
   if (p.topics_thread.joinable()) p.topics_thread.join();
+  // The engine finishes its transaction, then the materializer its batch; both before the log goes.
+  if (p.engine) p.engine->stop();
+  if (p.materializer) p.materializer->stop();
   if (p.event_log) {
     if (auto r = p.event_log->flush(std::chrono::seconds(10)); !r) {
       p.logger.warn("event log flush at shutdown incomplete", {{"error", r.err().message}});
     }
   }
   p.server.reset();
+  p.dead_letters.reset();
   p.ingest.reset();
+  p.engine.reset();
+  p.materializer.reset();
+  p.handoffs.reset();
+  p.reads.reset();
+  p.spool = nullptr;
   p.event_log.reset();
+  p.state.reset();
   p.logger.info("passerelle stopped");
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // daemon: the running Passerelle process, assembled from configuration — the one place that wires modules
-// together (event log + topics, connectors, webhook ingest, HTTP server with ops routes).
+// together (event log + topics, connectors, webhook ingest, dead-letter operations, HTTP server with ops routes).
 //
 // Lifecycle: start() builds and starts everything or returns the first error (nothing left running); reload()
 // applies a SIGHUP (secrets and tokens only); stop() shuts down in order: stop accepting and drain in-flight HTTP
@@ -10,6 +10,7 @@
 // thread.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,13 +20,24 @@
 #include "broker/http/router.h"
 #include "broker/obs/logger.h"
 
+namespace passerelle::connector {
+class registry;
+}
+
 namespace passerelle::app {
+
+// What a caller adds to the daemon beyond the configuration: the seam through which in-process connectors that
+// are not built in (plugins, a test's own connector) join the registry before the configured sections are
+// instantiated. Called once, on the thread calling start().
+struct daemon_extensions {
+  std::function<result<void>(connector::registry&)> register_connectors;  // may be empty
+};
 
 class daemon {
  public:
   // `config_path` is re-read on reload(); nullopt when running on defaults (reload is then a no-op).
   static result<std::unique_ptr<daemon>> start(const config::config& cfg, std::optional<std::string> config_path,
-                                               obs::logger& log);
+                                               obs::logger& log, const daemon_extensions& extensions = {});
   ~daemon();
   daemon(const daemon&) = delete;
   daemon& operator=(const daemon&) = delete;

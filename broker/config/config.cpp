@@ -15,7 +15,6 @@
 #include <string_view>
 
 #include "broker/config/config_internal.h"
-#include "broker/config/connectors_schema.h"
 #include "broker/config/duration.h"
 
 namespace passerelle::config {
@@ -227,8 +226,7 @@ class reader {
       const auto f = fields(*n, "plugins", {"dir"});
       if (const YAML::Node* d = get(f, "dir")) cfg.plugins.dir = scalar(*d, "plugins.dir");
     }
-    // After plugins: whether unknown connector names are allowed depends on plugins.dir.
-    if (const YAML::Node* n = get(top, "connectors")) cfg.connectors = read_connectors(*n, "connectors", cfg.plugins);
+    if (const YAML::Node* n = get(top, "connectors")) cfg.connectors = read_connectors(*n, "connectors");
     if (const YAML::Node* n = get(top, "stores")) cfg.stores = read_stores(*n, "stores");
     if (const YAML::Node* n = get(top, "limits")) cfg.limits = read_limits(*n, "limits");
     if (const YAML::Node* n = get(top, "lifecycle")) {
@@ -454,13 +452,13 @@ class reader {
     std::string v = non_empty(node, path);
     constexpr std::string_view prefix = "sha256:";
     if (v.starts_with(prefix)) {
-      const auto d = digest_from_hex(std::string_view(v).substr(prefix.size()));
-      wipe(v);
+      const auto d = core::sha256_from_hex(std::string_view(v).substr(prefix.size()));
+      core::wipe(v);
       if (!d) fail(path, "expected 64 hex digits after \"sha256:\"");
       return *d;
     }
-    const sha256_digest d = sha256_of(v);
-    wipe(v);
+    const sha256_digest d = core::sha256(v);
+    core::wipe(v);
     return d;
   }
 
@@ -585,9 +583,17 @@ class reader {
   }
 
   // ---- connectors -----------------------------------------------------------------------------------------
+  //
+  // Only the SHAPE is checked here; the connector factories (connectors/sdk connector_factory::create, called by
+  // the daemon at start-up and on SIGHUP) are the one place that knows each connector's fields, their types,
+  // required fields and how account keys are normalised. So a connector gains a field by changing its factory
+  // alone, and no list here can drift from it. A name that no factory claims stops start-up in the daemon.
 
-  static std::map<std::string, connector_config> read_connectors(const YAML::Node& node, const std::string& path,
-                                                                 const plugins_config& plugins) {
+  // Bounds on one connector section, so YAML aliases (which share nodes) cannot expand into an enormous tree.
+  static constexpr std::size_t max_section_nodes = 10'000;
+  static constexpr std::size_t max_section_depth = 32;
+
+  static std::map<std::string, connector_config> read_connectors(const YAML::Node& node, const std::string& path) {
     if (!node.IsMap()) fail(path, "expected a mapping of connector name to section, got " + describe(node));
     std::map<std::string, connector_config> out;
     for (const auto& kv : node) {
@@ -598,163 +604,108 @@ class reader {
       if (!valid) fail(p, "connector names are lowercase letters, digits and _");
       if (out.count(name) != 0) fail(p, "duplicate key");
       if (kv.second.IsNull()) continue;  // an empty section: the connector is not configured
+      if (!kv.second.IsMap()) fail(p, "expected a mapping with an accounts mapping, got " + describe_shape(kv.second));
       connector_config c;
-      if (const connector_schema* schema = find_builtin_connector(name)) {
-        c.built_in = true;
-        const auto f = fields(kv.second, p, {"accounts"});
-        if (const YAML::Node* accounts = get(f, "accounts")) {
-          c.accounts = read_accounts(*schema, *accounts, p + ".accounts");
+      c.raw.kind = config_node::node_kind::mapping;
+      std::size_t budget = max_section_nodes;
+      for (const auto& entry : kv.second) {
+        const std::string key = map_key(entry.first, p);
+        const std::string kp = child_path(p, key);
+        if (c.raw.mapping.count(key) != 0) fail(kp, "duplicate key");
+        if (key == "accounts") {
+          if (entry.second.IsNull()) continue;  // null means absent, as everywhere
+          c.accounts = read_accounts(entry.second, kp, budget);
+          config_node accounts;
+          accounts.kind = config_node::node_kind::mapping;
+          accounts.mapping = c.accounts;
+          c.raw.mapping.emplace(key, std::move(accounts));
+        } else {
+          // Not ours to judge: the connector's factory refuses keys it does not know, naming them.
+          c.raw.mapping.emplace(key, raw_tree(entry.second, kp, budget, 1));
         }
-        config_node accounts_node;
-        accounts_node.kind = config_node::node_kind::mapping;
-        accounts_node.mapping = c.accounts;
-        c.raw.kind = config_node::node_kind::mapping;
-        c.raw.mapping.emplace("accounts", std::move(accounts_node));
-      } else {
-        if (plugins.dir.empty()) {
-          std::string known;
-          for (const connector_schema& s : builtin_connectors())
-            known += (known.empty() ? "" : ", ") + std::string(s.name);
-          fail(p, "unknown connector (built-in: " + known + "; plugins are disabled by plugins.dir: \"\")");
-        }
-        c.raw = raw_tree(kv.second, p);
       }
       out.emplace(name, std::move(c));
     }
     return out;
   }
 
-  static std::string normalise_account(const connector_schema& schema, const std::string& account,
-                                       const std::string& path) {
-    if (account.empty()) fail(path, "empty account name");
-    for (const char c : account) {
-      const auto u = static_cast<unsigned char>(c);
-      if (u <= 0x20 || u == 0x7f || c == ':') {
-        fail(path, "account names have no spaces, control characters or ':' (references are connector:account:id)");
-      }
-    }
-    switch (schema.account_rule) {
-      case account_key_rule::lowercase_host: {
-        if (account.find('/') != std::string::npos) {
-          fail(path, "expected a host name such as shop.example.com (no scheme, no path)");
-        }
-        std::string lower = account;
-        for (char& c : lower) {
-          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        }
-        return lower;
-      }
-      case account_key_rule::bigcommerce_store: {
-        constexpr std::string_view prefix = "stores/";
-        if (!account.starts_with(prefix) || account.size() == prefix.size() ||
-            account.find('/', prefix.size()) != std::string::npos) {
-          fail(path, "expected stores/{store_hash}, as in BigCommerce's producer field");
-        }
-        return account;
-      }
-      case account_key_rule::opaque:
-        if (account.find('/') != std::string::npos) fail(path, "account names have no '/' (it is a URL segment)");
-        return account;
-    }
-    return account;
-  }
-
-  static std::map<std::string, config_node> read_accounts(const connector_schema& schema, const YAML::Node& node,
-                                                          const std::string& path) {
-    if (!node.IsMap()) fail(path, "expected a mapping of account name to its fields, got " + describe(node));
+  // `accounts`: account key -> a mapping of fields. Account keys are kept as written (each connector normalises
+  // its own: shop domains, hosts, `stores/{hash}`); only what no connector can accept is refused here, because
+  // the account is a part of references (`connector:account:native_id`) and of log lines.
+  static std::map<std::string, config_node> read_accounts(const YAML::Node& node, const std::string& path,
+                                                          std::size_t& budget) {
+    if (!node.IsMap()) fail(path, "expected a mapping of account name to its fields, got " + describe_shape(node));
     std::map<std::string, config_node> out;
     for (const auto& kv : node) {
-      const std::string written = map_key(kv.first, path);
-      const std::string p = child_path(path, written);
-      const std::string account = normalise_account(schema, written, p);
-      if (out.count(account) != 0) fail(p, "duplicate account (account names are compared as " + quote(account) + ")");
-      out.emplace(account, read_fields(schema.fields, kv.second, p));
+      const std::string account = map_key(kv.first, path);
+      const std::string p = child_path(path, account);
+      if (account.empty()) fail(p, "empty account name");
+      for (const char c : account) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f || c == ':') {
+          fail(p, "account names have no spaces, control characters or ':' (references are connector:account:id)");
+        }
+      }
+      if (out.count(account) != 0) fail(p, "duplicate account");
+      if (!kv.second.IsMap()) fail(p, "expected a mapping of the account's fields, got " + describe_shape(kv.second));
+      out.emplace(account, read_fields(kv.second, p, budget, 2));
     }
     return out;
   }
 
-  static config_node read_fields(const std::vector<field_schema>& schema, const YAML::Node& node,
-                                 const std::string& path) {
-    if (!node.IsMap()) fail(path, "expected a mapping, got " + describe(node));
+  // An account's fields (or a nested mapping of them): each value a string, a list of strings or a mapping of
+  // the same. A null value counts as absent. Values are not echoed in errors: any of them may be a secret.
+  static config_node read_fields(const YAML::Node& node, const std::string& path, std::size_t& budget,
+                                 std::size_t depth) {
+    count_node(path, budget, depth);
     config_node out;
     out.kind = config_node::node_kind::mapping;
     for (const auto& kv : node) {
       const std::string key = map_key(kv.first, path);
       const std::string p = child_path(path, key);
-      const field_schema* fs = nullptr;
-      for (const field_schema& s : schema) {
-        if (s.name == key) fs = &s;
-      }
-      if (fs == nullptr) {
-        std::string list;
-        for (const field_schema& s : schema) list += (list.empty() ? "" : ", ") + std::string(s.name);
-        fail(p, "unknown key (expected one of: " + list + ")");
-      }
+      if (key.empty()) fail(path, "empty field name");
       if (out.mapping.count(key) != 0) fail(p, "duplicate key");
-      if (kv.second.IsNull()) continue;
+      const YAML::Node& v = kv.second;
+      if (v.IsNull()) continue;
       config_node value;
-      switch (fs->type) {
-        case field_type::string:
-          value.kind = config_node::node_kind::scalar;
-          value.scalar = non_empty(kv.second, p);
-          break;
-        case field_type::url:
-          value.kind = config_node::node_kind::scalar;
-          value.scalar = non_empty(kv.second, p);
-          if (!valid_url(value.scalar))
-            fail(p, "expected an absolute http:// or https:// URL, got " + quote(value.scalar));
-          break;
-        case field_type::string_list: {
-          value.kind = config_node::node_kind::sequence;
-          for (std::string& s : string_list(kv.second, p, /*allow_empty=*/false)) {
-            config_node item;
-            item.kind = config_node::node_kind::scalar;
-            item.scalar = std::move(s);
-            value.sequence.push_back(std::move(item));
-          }
-          break;
+      if (v.IsScalar()) {
+        count_node(p, budget, depth + 1);
+        value.kind = config_node::node_kind::scalar;
+        value.scalar = scalar(v, p);
+      } else if (v.IsSequence()) {
+        count_node(p, budget, depth + 1);
+        value.kind = config_node::node_kind::sequence;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          const std::string ip = index_path(p, i);
+          if (!v[i].IsScalar()) fail(ip, "expected a string, got " + describe_shape(v[i]));
+          count_node(ip, budget, depth + 2);
+          config_node item;
+          item.kind = config_node::node_kind::scalar;
+          item.scalar = scalar(v[i], ip);
+          value.sequence.push_back(std::move(item));
         }
-        case field_type::mapping: value = read_fields(fs->children, kv.second, p); break;
+      } else {
+        value = read_fields(v, p, budget, depth + 1);
       }
       out.mapping.emplace(key, std::move(value));
-    }
-    for (const field_schema& s : schema) {
-      if (s.required && out.mapping.count(std::string(s.name)) == 0)
-        fail(child_path(path, s.name), "missing (required)");
     }
     return out;
   }
 
-  static bool valid_url(std::string_view url) {
-    std::string_view rest;
-    if (url.starts_with("https://")) {
-      rest = url.substr(8);
-    } else if (url.starts_with("http://")) {
-      rest = url.substr(7);
-    } else {
-      return false;
-    }
-    if (rest.empty() || rest.front() == '/') return false;
-    for (const char c : url) {
-      if (static_cast<unsigned char>(c) <= 0x20) return false;
-    }
-    return true;
+  // Like describe(), but never shows a scalar's value.
+  static std::string describe_shape(const YAML::Node& node) {
+    return node.IsScalar() ? std::string("a string") : describe(node);
   }
 
-  // A plugin's section, kept as written (after `${NAME}` substitution), for the plugin to validate.
-  // Bounds on a plugin section, so YAML aliases (which share nodes) cannot expand into an enormous tree.
-  static constexpr std::size_t max_raw_nodes = 10'000;
-  static constexpr std::size_t max_raw_depth = 32;
-
-  static config_node raw_tree(const YAML::Node& node, const std::string& path) {
-    std::size_t budget = max_raw_nodes;
-    return raw_tree(node, path, budget, 0);
-  }
-
-  static config_node raw_tree(const YAML::Node& node, const std::string& path, std::size_t& budget, std::size_t depth) {
+  static void count_node(const std::string& path, std::size_t& budget, std::size_t depth) {
     if (budget == 0) fail(path, "section too large (more than 10000 values)");
-    if (depth > max_raw_depth) fail(path, "nested too deeply (more than 32 levels)");
+    if (depth > max_section_depth) fail(path, "nested too deeply (more than 32 levels)");
     --budget;
+  }
+
+  // A section entry other than `accounts`, kept as written (after `${NAME}` substitution) for the factory.
+  static config_node raw_tree(const YAML::Node& node, const std::string& path, std::size_t& budget, std::size_t depth) {
+    count_node(path, budget, depth);
     config_node out;
     switch (node.Type()) {
       case YAML::NodeType::Scalar:
@@ -836,7 +787,7 @@ result<config> load_config_file(const std::string& path) {
   if (!text) return std::move(text).err();
   result<config> cfg = detail::parse_yaml(*text, path);
   // The text may hold plain api keys and tokens: wipe our copy now that they are hashed.
-  wipe(*text);
+  core::wipe(*text);
   return cfg;
 }
 

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/config/secret_digest.h"
+#include "broker/core/crypto.h"
 #include "broker/core/result.h"
 #include "broker/log/backend_options.h"
 #include "broker/log/event_log.h"
@@ -67,6 +67,10 @@ struct kafka_config {
 };
 
 // ---- api keys and stores ------------------------------------------------------------------------------------
+
+// API keys and store tokens are kept only as SHA-256 digests ("sha256:<hex>" as written, or a plain value hashed
+// at load and its copies wiped), so a memory dump or a log line never shows a usable key (broker/core/crypto.h).
+using sha256_digest = core::sha256_digest;
 
 enum class role : std::uint8_t { read = 1, handoff = 2, admin = 4 };
 
@@ -118,16 +122,17 @@ struct config_node {
   const config_node* find(const std::string& key) const;
 };
 
-// One connector's section, `connectors.<name>`.
+// One connector's section, `connectors.<name>`. The loader checks its SHAPE only: a mapping whose `accounts` is a
+// mapping of account key -> fields, each field a string, a list of strings or a mapping of the same, `${NAME}`
+// replaced. Which fields a connector takes, their types, which are required and how its account keys are
+// normalised belong to the connector's factory alone (connectors/sdk connector_factory::create, run by the daemon
+// at start-up and on SIGHUP), so config and connectors cannot disagree. Whether any connector has this name is
+// also the daemon's check (its registry of factories).
 struct connector_config {
-  // True for the connectors compiled in (shopify, woocommerce, bigcommerce, square, commercetools, generic):
-  // their accounts and fields were checked against connectors_schema.h. False for a name only a plugin can
-  // provide: `raw` is kept unchecked (the plugin loader must refuse a section no plugin claims), `accounts` empty.
-  bool built_in = false;
-  // Built-in only: account (normalised: shop domains and hosts lowercased) -> its fields (a mapping node).
+  // Account key as written (no spaces, control characters or ':') -> its fields (a mapping node).
   std::map<std::string, config_node> accounts;
-  // The section as the connector factory takes it (connector_factory::create): for built-ins, the checked
-  // section {accounts: {<normalised account>: {fields}}}; for plugins, the section as written.
+  // The section as the connector factory takes it: {accounts: {...}} plus any other key as written (factories
+  // refuse keys they do not know, naming them).
   config_node raw;
   bool operator==(const connector_config&) const = default;
 };
@@ -135,7 +140,7 @@ struct connector_config {
 // ---- smaller sections ---------------------------------------------------------------------------------------
 
 struct plugins_config {
-  std::string dir = "./plugins";  // "" disables plugins (then unknown connector names are errors)
+  std::string dir = "./plugins";  // "" disables plugins
   bool operator==(const plugins_config&) const = default;
 };
 
@@ -199,11 +204,11 @@ result<config> load_config_file(const std::string& path);
 // Loads YAML text (an empty text gives the defaults).
 result<config> load_config_string(const std::string& text);
 
-// SIGHUP: re-reads `path` and returns a config equal to `current` except for secrets and tokens (api_keys,
-// stores[].tokens, and the credential fields of built-in connector accounts: secrets, access_token,
-// shared_token, signature_key, client_id, client_secret, consumer_key, consumer_secret). Any other difference,
-// including added or removed accounts, stores or plugin connector sections, is refused with a one-line error
-// naming the first changed key and saying it needs a restart; `current` stays in force.
+// SIGHUP: re-reads `path` and returns a config equal to `current` except for secrets and tokens: api_keys,
+// stores[].tokens, and the fields of existing connector accounts (webhook secrets, API tokens and the other
+// account settings, which the daemon hands to the connector factories again; a factory refusing them refuses the
+// reload). Any other difference, including added or removed connector sections, accounts, or stores, is refused
+// with a one-line error naming the first changed key and saying it needs a restart; `current` stays in force.
 result<config> reload_secrets(const std::string& path, const config& current);
 
 // Names as written in the YAML.

@@ -1,12 +1,12 @@
-// reload_secrets(): SIGHUP re-reads secrets and tokens only. Everything else (listeners, backend, limits, ...) is
-// wired into running components at start-up, so a change there would be silently ignored; refusing it with the
-// name of the changed key tells the operator to restart instead.
+// reload_secrets(): SIGHUP re-reads secrets and tokens only (api keys, store tokens, connector account fields,
+// which the daemon hands to the connector factories again). Everything else (listeners, backend, limits, the set
+// of connectors and accounts, ...) is wired into running components at start-up, so a change there would be
+// silently ignored; refusing it with the name of the changed key tells the operator to restart instead.
 
 #include <optional>
 
 #include "broker/config/config.h"
 #include "broker/config/config_internal.h"
-#include "broker/config/connectors_schema.h"
 
 namespace passerelle::config {
 
@@ -14,15 +14,6 @@ namespace {
 
 using detail::child_path;
 using detail::index_path;
-
-// The non-secret part of a built-in connector account's fields: secret fields (per the schema) removed.
-config_node without_secrets(const connector_schema& schema, const config_node& account) {
-  config_node out = account;
-  for (const field_schema& f : schema.fields) {
-    if (f.secret) out.mapping.erase(std::string(f.name));
-  }
-  return out;
-}
 
 // The first key path where `a` and `b` differ in settings that need a restart, or nullopt.
 std::optional<std::string> first_restart_difference(const config& a, const config& b) {
@@ -37,31 +28,26 @@ std::optional<std::string> first_restart_difference(const config& a, const confi
   if (a.kafka.properties != b.kafka.properties) return "kafka.properties";
   if (a.plugins != b.plugins) return "plugins.dir";
 
+  // Connector accounts' fields may change (credentials rotate): the daemon rebuilds the connectors from the new
+  // sections through their factories, which validate them. Their set, and other section keys, need a restart.
   for (const auto& [name, ca] : a.connectors) {
     const auto it = b.connectors.find(name);
     const std::string p = child_path("connectors", name);
     if (it == b.connectors.end()) return p + " (removed)";
     const connector_config& cb = it->second;
-    // A built-in's raw section holds its secrets; its accounts are compared field by field below.
-    if (ca.built_in != cb.built_in || (!ca.built_in && ca.raw != cb.raw)) return p;
-    const connector_schema* schema = find_builtin_connector(name);
     for (const auto& [account, fa] : ca.accounts) {
-      const auto jt = cb.accounts.find(account);
-      const std::string ap = child_path(p + ".accounts", account);
-      if (jt == cb.accounts.end()) return ap + " (removed)";
-      if (schema == nullptr) continue;  // unreachable: only built-in connectors have accounts
-      const config_node na = without_secrets(*schema, fa);
-      const config_node nb = without_secrets(*schema, jt->second);
-      for (const auto& [field, va] : na.mapping) {
-        const auto kt = nb.mapping.find(field);
-        if (kt == nb.mapping.end() || kt->second != va) return child_path(ap, field);
-      }
-      for (const auto& [field, vb] : nb.mapping) {
-        if (na.mapping.count(field) == 0) return child_path(ap, field);
-      }
+      if (cb.accounts.count(account) == 0) return child_path(p + ".accounts", account) + " (removed)";
     }
     for (const auto& [account, fb] : cb.accounts) {
       if (ca.accounts.count(account) == 0) return child_path(p + ".accounts", account) + " (added)";
+    }
+    for (const auto& [key, va] : ca.raw.mapping) {
+      if (key == "accounts") continue;
+      const auto kt = cb.raw.mapping.find(key);
+      if (kt == cb.raw.mapping.end() || kt->second != va) return child_path(p, key);
+    }
+    for (const auto& [key, vb] : cb.raw.mapping) {
+      if (key != "accounts" && ca.raw.mapping.count(key) == 0) return child_path(p, key);
     }
   }
   for (const auto& [name, cb] : b.connectors) {
@@ -94,7 +80,7 @@ result<config> reload_secrets(const std::string& path, const config& current) {
   result<std::string> text = detail::read_file(path);
   if (!text) return std::move(text).err();
   result<config> next = detail::parse_yaml(*text, path);
-  wipe(*text);
+  core::wipe(*text);
   if (!next) return next;
   if (const auto changed = first_restart_difference(current, *next)) {
     return error::reject("reload_refused", "config: " + *changed +

@@ -1,8 +1,5 @@
 #include "broker/http/auth.h"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 namespace passerelle::http {
 
 result<role> parse_role(std::string_view s) {
@@ -21,33 +18,9 @@ std::string_view to_string(role r) noexcept {
   return "read";
 }
 
-sha256_digest sha256(std::string_view data) {
-  sha256_digest d{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data());
-  return d;
-}
-
-std::string to_hex(const unsigned char* data, std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[data[i] >> 4];
-    out += digits[data[i] & 0xf];
-  }
-  return out;
-}
-
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string short_id(const sha256_digest& d) { return to_hex(d.data(), 8); }
+std::string short_id(const sha256_digest& d) { return core::to_hex(std::span<const std::uint8_t>(d).first(8)); }
 
 }  // namespace
 
@@ -60,14 +33,9 @@ result<sha256_digest> parse_secret(std::string_view configured) {
     return error::reject("bad_secret_digest", "a 'sha256:' secret needs exactly 64 hex digits, got " +
                                                   std::to_string(hex.size()) + " characters");
   }
-  sha256_digest d{};
-  for (std::size_t i = 0; i < 32; ++i) {
-    const int hi = hex_value(hex[2 * i]);
-    const int lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return error::reject("bad_secret_digest", "a 'sha256:' secret must be hexadecimal");
-    d[i] = static_cast<unsigned char>(hi * 16 + lo);
-  }
-  return d;
+  const auto d = core::sha256_from_hex(hex);
+  if (!d) return error::reject("bad_secret_digest", "a 'sha256:' secret must be hexadecimal");
+  return *d;
 }
 
 result<void> credentials::add_api_key(std::string_view secret, const std::vector<role>& roles) {
@@ -96,11 +64,11 @@ std::optional<principal> credentials::find(std::string_view presented_key) const
   // Visit every entry whatever matches, so the time taken does not depend on where (or whether) it matched.
   const api_key_entry* key_hit = nullptr;
   for (const auto& e : api_keys_) {
-    if (CRYPTO_memcmp(e.digest.data(), d.data(), d.size()) == 0) key_hit = &e;
+    if (core::constant_time_equal(e.digest, d)) key_hit = &e;
   }
   const store_token_entry* store_hit = nullptr;
   for (const auto& e : store_tokens_) {
-    if (CRYPTO_memcmp(e.digest.data(), d.data(), d.size()) == 0) store_hit = &e;
+    if (core::constant_time_equal(e.digest, d)) store_hit = &e;
   }
   if (key_hit) {
     principal p;

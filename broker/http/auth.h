@@ -4,7 +4,8 @@
 // Credentials come from the config: API keys (`api_keys: [{key, roles}]`) and store tokens (`stores: [{id,
 // tokens}]`). Each secret is written either as "sha256:<64 hex>" (the digest of the key) or in plain, in which case
 // it is hashed at load; only SHA-256 digests are kept in memory. A request presents `Authorization: Bearer <key>`;
-// the key is hashed and compared with EVERY configured digest using CRYPTO_memcmp (constant time, no early exit),
+// the key is hashed and compared with EVERY configured digest in constant time (core::constant_time_equal, no early
+// exit),
 // so response timing reveals nothing about which digest is closest.
 //
 // Roles: read, handoff, admin; admin implies the others. A store token grants a till's rights for its own store
@@ -16,15 +17,16 @@
 // Threading: `credentials` is immutable once built; `credentials_store` may be read and replaced from any thread.
 // Ownership: the daemon owns the credentials_store and outlives the server that reads it.
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "broker/core/crypto.h"
 #include "broker/core/result.h"
 
 namespace passerelle::http {
@@ -35,9 +37,12 @@ enum class role : std::uint8_t { read = 1, handoff = 2, admin = 4 };
 result<role> parse_role(std::string_view s);
 std::string_view to_string(role r) noexcept;
 
-using sha256_digest = std::array<unsigned char, 32>;
-sha256_digest sha256(std::string_view data);
-std::string to_hex(const unsigned char* data, std::size_t n);
+// Digests come from Passerelle's one crypto library (broker/core/crypto.h); these names are kept for the HTTP
+// layer's callers (idempotency body digests, tests).
+using core::sha256;
+using core::sha256_digest;
+// Lowercase hex of `n` bytes at `data`.
+inline std::string to_hex(const unsigned char* data, std::size_t n) { return core::to_hex(std::span(data, n)); }
 
 // "sha256:<64 lowercase or uppercase hex>" → that digest; anything else is a plain secret → its SHA-256.
 // An empty secret, or a "sha256:" prefix followed by anything but 64 hex digits, is an error.

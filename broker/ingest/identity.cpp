@@ -1,21 +1,10 @@
 #include "broker/ingest/identity.h"
 
-#include <openssl/sha.h>
-
-#include <array>
 #include <cassert>
 
+#include "broker/core/crypto.h"
+
 namespace passerelle::ingest {
-
-namespace {
-
-std::string sha256(std::string_view data) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> md{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md.data());
-  return {reinterpret_cast<const char*>(md.data()), md.size()};
-}
-
-}  // namespace
 
 std::string_view subject_kind_name(v1::SubjectKind kind) noexcept {
   switch (kind) {
@@ -67,7 +56,7 @@ std::string subject_id_for(v1::SubjectKind kind, std::string_view origin_referen
   input.append(origin_reference);
   std::string id(subject_id_prefix(kind));
   id.push_back('_');
-  id += crockford_base32(sha256(input), 26);
+  id += crockford_base32(core::as_bytes(core::sha256(input)), 26);
   return id;
 }
 
@@ -79,7 +68,7 @@ std::string event_id_for(std::string_view connector, std::string_view account, s
   input.append(account).push_back('\n');
   input.append(delivery_id).push_back('\n');
   input.append(std::to_string(index));
-  return "evt_" + crockford_base32(sha256(input), 26);
+  return "evt_" + crockford_base32(core::as_bytes(core::sha256(input)), 26);
 }
 
 bool split_reference(std::string_view reference, reference_parts& out) noexcept {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "broker/http/router.h"
 #include "broker/ingest/identity.h"
 #include "broker/log/async_produce.h"
 #include "broker/log/topics.h"
@@ -105,6 +106,42 @@ ingest_outcome from_cached(const cached_answer& a) {
   return o;
 }
 
+// The delivery cache's key of a delivery.
+std::string cache_key_of(std::string_view connector, std::string_view account, std::string_view delivery_id) {
+  std::string key;
+  key.reserve(connector.size() + account.size() + delivery_id.size() + 2);
+  key.append(connector).append(1, '\n').append(account).append(1, '\n').append(delivery_id);
+  return key;
+}
+
+// The host's own checks on what translate() returned: the per-request bound, then each event completed.
+result<void> check_and_complete(std::vector<v1::Event>& events, std::size_t max_events, const connector::connector& c,
+                                const connector::verified_delivery& delivery, std::int64_t received_at_ms,
+                                const std::string& traceparent) {
+  if (events.size() > max_events) {
+    return error::reject("too_many_events", "the request translates to " + std::to_string(events.size()) +
+                                                " events; the limit is " + std::to_string(max_events));
+  }
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (auto r = complete_event(events[i], i, c, delivery, received_at_ms, traceparent); !r) return r;
+  }
+  return ok();
+}
+
+// "/v1/webhooks/{connector}/{account}" -> the decoded {account}; empty for any other path.
+std::string path_account_of(std::string_view target) {
+  const auto path = target.substr(0, target.find('?'));
+  constexpr std::string_view prefix = "/v1/webhooks/";
+  if (!path.starts_with(prefix)) return {};
+  const auto rest = path.substr(prefix.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return {};
+  const auto account = rest.substr(slash + 1);
+  if (account.empty() || account.find('/') != std::string_view::npos) return {};
+  auto decoded = http::percent_decode(account, /*plus_is_space=*/false);
+  return decoded ? *decoded : std::string();
+}
+
 }  // namespace
 
 webhook_ingest::webhook_ingest(log::event_log& log, obs::registry& metrics, const core::clock& clock,
@@ -115,16 +152,22 @@ webhook_ingest::webhook_ingest(log::event_log& log, obs::registry& metrics, cons
       options_(std::move(options)),
       cache_(delivery_cache_entries, delivery_cache_window_ms),
       connectors_(std::make_shared<const connector_set>()),
-      received_(metrics.add_counter("passerelle_webhooks_received_total", "Webhook requests received", {"connector"})),
+      received_(metrics.add_counter("passerelle_webhooks_received_total",
+                                    "Webhook requests received (account \"unknown\" until authenticated)",
+                                    {"connector", "account"})),
       verified_(metrics.add_counter("passerelle_webhooks_verified_total", "Webhook requests that passed verification",
                                     {"connector", "account"})),
       rejected_(metrics.add_counter("passerelle_webhooks_rejected_total",
                                     "Webhook requests refused, by reason (unauthenticated: 401; unusable: DLQ)",
-                                    {"connector", "reason"})),
+                                    {"connector", "account", "reason"})),
       produced_(metrics.add_counter("passerelle_events_produced_total", "Events made durable from webhooks",
                                     {"connector", "account"})),
       dead_lettered_(metrics.add_counter("passerelle_dead_letters_total", "Requests kept in the dead-letter topic",
-                                         {"connector", "reason"})),
+                                         {"connector", "account", "reason"})),
+      replays_(metrics.add_counter("passerelle_dead_letter_replays_total",
+                                   "Dead letters re-run by an operator, by outcome (accepted, still_unusable, "
+                                   "not_configured, retry_later)",
+                                   {"connector", "account", "outcome"})),
       latency_(metrics.add_histogram("passerelle_webhook_duration_seconds",
                                      "Time from request received to answer decided", {"connector", "account"})) {}
 
@@ -142,9 +185,13 @@ std::shared_ptr<const connector_set> webhook_ingest::connectors() const {
 boost::asio::awaitable<ingest_outcome> webhook_ingest::handle(std::string_view connector_name,
                                                               const connector::inbound_request& request,
                                                               std::string traceparent) {
+  const std::string unknown(unknown_label);
   const auto set = connectors();  // keeps the connector alive across a concurrent reload
   const auto it = set->find(connector_name);
   if (it == set->end()) {
+    // Counted without the requested name: label values come from the configuration only.
+    received_.with({unknown, unknown}).inc();
+    rejected_.with({unknown, unknown, "unknown_connector"}).inc();
     ingest_outcome o;
     o.kind = outcome_kind::unknown_connector;
     o.reason_code = "unknown_connector";
@@ -153,19 +200,27 @@ boost::asio::awaitable<ingest_outcome> webhook_ingest::handle(std::string_view c
   }
   const connector::connector& c = *it->second;
   const std::string name(c.name());
-  received_.with({name}).inc();
+  const auto observe = [&](const std::string& account) {
+    latency_.with({name, account}).observe(static_cast<double>(clock_.now_ms() - request.received_at_ms) / 1000.0);
+  };
 
   auto delivery = c.verify(request);
   if (!delivery) {
-    rejected_.with({name, delivery.err().code}).inc();
+    // Not authenticated: the account the request claims is not trusted, even as a label.
+    received_.with({name, unknown}).inc();
+    rejected_.with({name, unknown, delivery.err().code}).inc();
+    observe(unknown);
     ingest_outcome o;
     o.kind = outcome_kind::unauthorized;
     o.reason_code = delivery.err().code;
     o.reason_message = delivery.err().message;
     co_return o;
   }
-  verified_.with({name, delivery->account}).inc();
+  const std::string account = delivery->account;
+  received_.with({name, account}).inc();
+  verified_.with({name, account}).inc();
   if (delivery->ping) {
+    observe(account);
     ingest_outcome o;
     o.kind = outcome_kind::ping;
     co_return o;
@@ -175,43 +230,49 @@ boost::asio::awaitable<ingest_outcome> webhook_ingest::handle(std::string_view c
   if (delivery->delivery_id.empty()) {
     delivery->delivery_id = "sha256:" + connector::to_hex(connector::sha256(request.body));
   }
-  const std::string cache_key = name + '\n' + delivery->account + '\n' + delivery->delivery_id;
-  if (auto cached = cache_.find(cache_key, clock_.now_ms())) co_return from_cached(*cached);
+  const std::string cache_key = cache_key_of(name, account, delivery->delivery_id);
+  if (auto cached = cache_.find(cache_key, clock_.now_ms())) {
+    observe(account);
+    co_return from_cached(*cached);
+  }
 
   auto events = c.translate(request, *delivery);
-  if (events && events->size() > options_.max_events_per_request) {
-    events = error::reject("too_many_events", "the request translates to " + std::to_string(events->size()) +
-                                                  " events; the limit is " +
-                                                  std::to_string(options_.max_events_per_request));
-  }
   if (events) {
-    for (std::size_t i = 0; i < events->size(); ++i) {
-      if (auto r = complete_event((*events)[i], i, c, *delivery, request.received_at_ms, traceparent); !r) {
-        events = std::move(r).err();
-        break;
-      }
+    if (auto r = check_and_complete(*events, options_.max_events_per_request, c, *delivery, request.received_at_ms,
+                                    traceparent);
+        !r) {
+      events = std::move(r).err();
     }
   }
   if (!events) {
     auto o = co_await dead_letter(c, request, *delivery, events.err());
     if (o.kind == outcome_kind::dead_lettered) cache_.put(cache_key, to_cached(o), clock_.now_ms());
-    latency_.with({name, delivery->account})
-        .observe(static_cast<double>(clock_.now_ms() - request.received_at_ms) / 1000.0);
+    observe(account);
     co_return o;
   }
+  auto o = co_await produce_events(c, *delivery, std::move(events).value(), traceparent, cache_key);
+  observe(account);
+  co_return o;
+}
 
+boost::asio::awaitable<ingest_outcome> webhook_ingest::produce_events(const connector::connector& c,
+                                                                      const connector::verified_delivery& delivery,
+                                                                      std::vector<v1::Event> events,
+                                                                      const std::string& traceparent,
+                                                                      const std::string& cache_key) {
+  const std::string name(c.name());
   ingest_outcome o;
   o.kind = outcome_kind::accepted;
   std::vector<log::produce_request> requests;
-  requests.reserve(events->size());
-  for (const auto& e : *events) {
+  requests.reserve(events.size());
+  for (const auto& e : events) {
     log::produce_request pr;
     pr.topic = log::topics::full_name(options_.topic_prefix, topic_for(e.subject_kind()));
     pr.key = e.subject_id();
     pr.value = e.SerializeAsString();
     pr.hdrs = {{"event-id", e.event_id()},
                {"event-type", payload_full_name(e)},
-               {"source", name + ":" + delivery->account},
+               {"source", name + ":" + delivery.account},
                {"content-type", "application/x-protobuf"}};
     if (!traceparent.empty()) pr.hdrs.push_back({"traceparent", traceparent});
     requests.push_back(std::move(pr));
@@ -223,7 +284,7 @@ boost::asio::awaitable<ingest_outcome> webhook_ingest::handle(std::string_view c
   for (const auto& ack : acks) {
     if (!ack) {
       // Some events may be durable already; the platform's retry carries the same ids, deduplicated downstream.
-      rejected_.with({name, ack.err().code}).inc();
+      rejected_.with({name, delivery.account, ack.err().code}).inc();
       ingest_outcome failed;
       failed.kind = outcome_kind::retry_later;
       failed.reason_code = ack.err().code;
@@ -231,10 +292,77 @@ boost::asio::awaitable<ingest_outcome> webhook_ingest::handle(std::string_view c
       co_return failed;
     }
   }
-  produced_.with({name, delivery->account}).inc(acks.size());
+  produced_.with({name, delivery.account}).inc(acks.size());
   cache_.put(cache_key, to_cached(o), clock_.now_ms());
-  latency_.with({name, delivery->account})
-      .observe(static_cast<double>(clock_.now_ms() - request.received_at_ms) / 1000.0);
+  co_return o;
+}
+
+boost::asio::awaitable<ingest_outcome> webhook_ingest::replay(const dead_letter_input& input) {
+  const v1::DeadLetter& dl = input.letter;
+  const std::string unknown(unknown_label);
+  const auto set = connectors();
+  const auto it = set->find(dl.connector());
+  if (it == set->end()) {
+    replays_.with({unknown, unknown, "not_configured"}).inc();
+    ingest_outcome o;
+    o.kind = outcome_kind::not_configured;
+    o.reason_code = "connector_not_configured";
+    o.reason_message = "connector \"" + dl.connector() + "\" is no longer configured";
+    co_return o;
+  }
+  const connector::connector& c = *it->second;
+  const std::string name(c.name());
+
+  // The request as it was received (redacted credentials included: translate() does not read them).
+  std::vector<connector::http_header> headers;
+  headers.reserve(static_cast<std::size_t>(dl.headers_size()));
+  std::string traceparent;
+  for (const auto& h : dl.headers()) {
+    headers.push_back({h.key(), h.value()});
+    if (lower(h.key()) == "traceparent") traceparent = http::valid_traceparent(h.value()).value_or("");
+  }
+  const std::string path_account = path_account_of(dl.http_path());
+  const std::int64_t received_at_ms = google::protobuf::util::TimeUtil::TimestampToMilliseconds(dl.received_at());
+  connector::inbound_request request;
+  request.method = dl.http_method();
+  request.target = dl.http_path();
+  request.path_account = path_account;
+  request.headers = &headers;
+  request.body = dl.body();
+  request.received_at_ms = received_at_ms;
+
+  connector::verified_delivery delivery;
+  delivery.account = dl.account();
+  delivery.delivery_id = dl.delivery_id();
+  delivery.topic = input.platform_topic;
+
+  const std::string cache_key = cache_key_of(name, delivery.account, delivery.delivery_id);
+  if (auto cached = cache_.find(cache_key, clock_.now_ms());
+      cached && static_cast<outcome_kind>(cached->kind) == outcome_kind::accepted) {
+    replays_.with({name, delivery.account, "accepted"}).inc();
+    co_return from_cached(*cached);
+  }
+
+  // The events keep the original received_at: a replay produces byte-identical events, whatever its time.
+  auto events = c.translate(request, delivery);
+  if (events) {
+    if (auto r = check_and_complete(*events, options_.max_events_per_request, c, delivery, received_at_ms, traceparent);
+        !r) {
+      events = std::move(r).err();
+    }
+  }
+  if (!events) {
+    // The account label only for an account this connector still has: unknown_account means it is gone.
+    const bool gone = events.err().code == "unknown_account";
+    replays_.with({name, gone ? unknown : delivery.account, gone ? "not_configured" : "still_unusable"}).inc();
+    ingest_outcome o;
+    o.kind = gone ? outcome_kind::not_configured : outcome_kind::still_unusable;
+    o.reason_code = gone ? "account_not_configured" : events.err().code;
+    o.reason_message = events.err().message;
+    co_return o;
+  }
+  auto o = co_await produce_events(c, delivery, std::move(events).value(), traceparent, cache_key);
+  replays_.with({name, delivery.account, o.kind == outcome_kind::accepted ? "accepted" : "retry_later"}).inc();
   co_return o;
 }
 
@@ -277,6 +405,9 @@ boost::asio::awaitable<ingest_outcome> webhook_ingest::dead_letter(const connect
              {"source", name + ":" + delivery.account},
              {"content-type", "application/x-protobuf"},
              {"reason", reason.code}};
+  // DeadLetter has no field for the platform's topic (Shopify's X-Shopify-Topic, ...), which translate() needs
+  // on replay: kept in a record header.
+  if (!delivery.topic.empty()) pr.hdrs.push_back({"platform-topic", delivery.topic});
   const auto ack = co_await log::async_produce(log_, std::move(pr), boost::asio::use_awaitable);
   ingest_outcome o;
   o.reason_code = reason.code;
@@ -287,8 +418,8 @@ boost::asio::awaitable<ingest_outcome> webhook_ingest::dead_letter(const connect
     o.reason_message = "could not keep the request in the dead-letter topic: " + ack.err().message;
     co_return o;
   }
-  rejected_.with({name, reason.code}).inc();
-  dead_lettered_.with({name, reason.code}).inc();
+  rejected_.with({name, delivery.account, reason.code}).inc();
+  dead_lettered_.with({name, delivery.account, reason.code}).inc();
   o.kind = outcome_kind::dead_lettered;
   co_return o;
 }

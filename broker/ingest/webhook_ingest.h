@@ -8,6 +8,14 @@
 //   A produce that fails with a retry error (backpressure, spool full, broker unavailable without spool) answers
 //   503 + Retry-After: the platform's retry carries the same delivery id, so the same event ids (dedup downstream).
 //
+// replay() re-runs a dead letter's stored request through the connector's CURRENT translate() and configuration
+// (docs/operations.md): no verify() (the request was authenticated when received, and its credentials were
+// redacted since), the same delivery id and so the same event ids as a webhook would have produced.
+//
+// Metrics (per connector AND account, label cardinality bounded by the configuration): the account label is the
+// verified account, which is always a configured one; requests that are not authenticated (or name no configured
+// connector) are counted under account="unknown" (and connector="unknown"), never under a value they claim.
+//
 // The outcome is a value; broker/ingest/webhook_routes maps it to HTTP in one place.
 //
 // Lifecycle: created by `serve` after the event log; lives until shutdown. Thread-safety: handle() is called
@@ -28,6 +36,7 @@
 #include "broker/log/event_log.h"
 #include "broker/obs/metrics.h"
 #include "connectors/sdk/connector.h"
+#include "passerelle/v1/dead_letter.pb.h"
 
 namespace passerelle::ingest {
 
@@ -43,6 +52,9 @@ enum class outcome_kind {
   unauthorized,       // bad/missing signature, unknown account: 401, nothing kept
   unknown_connector,  // 404
   retry_later,        // nothing (or not everything) durable: 503 + Retry-After
+  // replay() only:
+  still_unusable,  // translate() still refuses the request: 422 with the new reason (no new dead letter)
+  not_configured,  // the dead letter's connector or account is no longer configured: 409
 };
 
 struct subject_ref {
@@ -60,6 +72,16 @@ struct ingest_outcome {
   bool replayed = false;  // answered from the delivery cache (a platform retry)
 };
 
+// What replay() needs of a dead letter: the stored record's value and the platform topic the receiving connector
+// named (kept in the record's "platform-topic" header, as DeadLetter has no field for it).
+struct dead_letter_input {
+  v1::DeadLetter letter;
+  std::string platform_topic;
+};
+
+// Label value for requests that cannot be attributed to a configured connector or account.
+inline constexpr std::string_view unknown_label = "unknown";
+
 // The connectors currently configured, by name.
 using connector_set = std::map<std::string, std::shared_ptr<const connector::connector>, std::less<>>;
 
@@ -76,7 +98,22 @@ class webhook_ingest {
   boost::asio::awaitable<ingest_outcome> handle(std::string_view connector_name,
                                                 const connector::inbound_request& request, std::string traceparent);
 
+  // Re-runs a dead letter (see the file comment). Outcomes: accepted (the events are durable; 200, the webhook's
+  // body), still_unusable (reason_code/message are translate()'s new reason; nothing is written),
+  // not_configured (the connector is gone, or translate() answers unknown_account: the account is gone),
+  // retry_later (a produce failed). A delivery already accepted by this instance (a platform retry, or an earlier
+  // replay) is answered from the delivery cache with `replayed` set and nothing is produced again.
+  // Called from an I/O thread; never blocks.
+  boost::asio::awaitable<ingest_outcome> replay(const dead_letter_input& input);
+
  private:
+  // Completes `events` (ids, source, times), produces them and waits until all are durable. Updates the cache
+  // and the produced/latency metrics on success.
+  boost::asio::awaitable<ingest_outcome> produce_events(const connector::connector& c,
+                                                        const connector::verified_delivery& delivery,
+                                                        std::vector<v1::Event> events, const std::string& traceparent,
+                                                        const std::string& cache_key);
+
   boost::asio::awaitable<ingest_outcome> dead_letter(const connector::connector& c,
                                                      const connector::inbound_request& request,
                                                      const connector::verified_delivery& delivery, const error& reason);
@@ -94,6 +131,7 @@ class webhook_ingest {
   obs::counter_family& rejected_;
   obs::counter_family& produced_;
   obs::counter_family& dead_lettered_;
+  obs::counter_family& replays_;
   obs::histogram_family& latency_;
 };
 

@@ -84,6 +84,12 @@ http::response to_http(const ingest_outcome& outcome, unsigned version, unsigned
     case outcome_kind::retry_later:
       return http::error_response(error::retry(outcome.reason_code, outcome.reason_message), version,
                                   retry_after_seconds);
+    case outcome_kind::still_unusable:
+      // 422, not the mapping's 400 for `reject`: the replay request itself is well-formed; the stored request it
+      // names is what the connector still refuses.
+      return http::json_error(bh::status::unprocessable_entity, outcome.reason_code, outcome.reason_message, version);
+    case outcome_kind::not_configured:
+      return http::error_response({error_kind::conflict, outcome.reason_code, outcome.reason_message}, version);
   }
   return http::error_response(error::fatal("internal", "unexpected ingest outcome"), version);
 }

@@ -5,6 +5,7 @@
 //   ping          200 {"event_ids": [], "subjects": []}
 //   dead_lettered 202 {"dead_lettered": true, "reason": {"code", "message"}}
 //   unauthorized  401 (body never stored), unknown_connector 404, retry_later 503 + Retry-After
+//   (replays of dead letters) still_unusable 422 {"error": {new reason}}, not_configured 409
 // (413 body too large, 431/408 and connection limits are the HTTP server's, before this runs.)
 
 #include <cstddef>

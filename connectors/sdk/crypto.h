@@ -1,5 +1,9 @@
 #pragma once
-// Signature primitives every webhook scheme needs (OpenSSL underneath). Pure functions, thread-safe.
+// Signature primitives every webhook scheme needs, for connectors. They are thin wrappers over Passerelle's one
+// crypto library (broker/core/crypto.h, OpenSSL underneath) that keep the SDK's byte-string convention: digests
+// and MACs are returned as std::string of raw bytes, ready for base64/hex encoding or a constant-time comparison.
+// Pure functions; thread-safe; nothing here blocks or fails (hashing can only fail if OpenSSL itself breaks, and
+// then the process aborts).
 
 #include <string>
 #include <string_view>
@@ -13,7 +17,7 @@ std::string sha256(std::string_view data);
 
 std::string to_hex(std::string_view bytes);         // lowercase
 std::string base64_encode(std::string_view bytes);  // standard alphabet, padded
-// Decodes standard base64 (padding optional); returns false on any invalid character.
+// Decodes standard base64 (padding optional); returns false on any invalid character or data after padding.
 bool base64_decode(std::string_view text, std::string& out);
 
 // Constant-time equality for secrets and signatures: the time depends on the lengths only, never on where the

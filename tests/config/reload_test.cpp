@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "broker/config/config.h"
-#include "broker/config/secret_digest.h"
+#include "broker/core/crypto.h"
 
 using namespace passerelle;
 using namespace passerelle::config;
@@ -60,11 +60,30 @@ TEST_CASE("reload_secrets applies new keys, tokens and connector secrets", "[con
   file.write(base("key-2", "shop-2", "token-2"));
   const result<passerelle::config::config> next = reload_secrets(file.path(), *current);
   if (!next.ok()) FAIL(next.err().message);
-  CHECK(next->api_keys.at(0).digest == sha256_of("key-2"));
-  CHECK(next->stores.at(0).tokens.at(0) == sha256_of("token-2"));
+  CHECK(next->api_keys.at(0).digest == passerelle::core::sha256("key-2"));
+  CHECK(next->stores.at(0).tokens.at(0) == passerelle::core::sha256("token-2"));
   CHECK(next->connectors.at("shopify").accounts.at("a.myshopify.com").scalars("secrets") ==
         std::vector<std::string>{"shop-2"});
   CHECK(next->kafka.partitions == 6);
+}
+
+TEST_CASE("reload_secrets applies connector account settings, which the factories validate again", "[config]") {
+  temp_config_file file;
+  file.write(base("key-1", "shop-1", "token-1"));
+  const result<passerelle::config::config> current = load_config_file(file.path());
+  REQUIRE(current.ok());
+  // The daemon rebuilds the connectors from the new sections on SIGHUP, so a changed account field (here the
+  // platform API a sandbox stands in for) takes effect instead of being silently ignored.
+  file.write(
+      "kafka: { partitions: 6 }\napi_keys: [ { key: key-1, roles: [read] } ]\n"
+      "connectors: { shopify: { accounts: { a.myshopify.com: { secrets: [shop-1], api_base_url: "
+      "\"http://127.0.0.1:2\", access_token: tok } } } }\n"
+      "stores: [ { id: paris-01, tokens: [token-1] } ]\n");
+  const result<passerelle::config::config> next = reload_secrets(file.path(), *current);
+  if (!next.ok()) FAIL(next.err().message);
+  const config_node& shop = next->connectors.at("shopify").accounts.at("a.myshopify.com");
+  CHECK(*shop.find_scalar("api_base_url") == "http://127.0.0.1:2");
+  CHECK(*shop.find_scalar("access_token") == "tok");
 }
 
 TEST_CASE("reload_secrets refuses changes that need a restart", "[config]") {
@@ -88,11 +107,6 @@ TEST_CASE("reload_secrets refuses changes that need a restart", "[config]") {
        "kafka.partitions"},
       {"kafka: { partitions: 6 }\napi_keys: [ { key: key-1, roles: [read] } ]\n"
        "connectors: { shopify: { accounts: { a.myshopify.com: { secrets: [shop-1], api_base_url: "
-       "\"http://127.0.0.1:2\" } } } }\n"
-       "stores: [ { id: paris-01, tokens: [token-1] } ]\n",
-       R"(connectors.shopify.accounts["a.myshopify.com"].api_base_url)"},
-      {"kafka: { partitions: 6 }\napi_keys: [ { key: key-1, roles: [read] } ]\n"
-       "connectors: { shopify: { accounts: { a.myshopify.com: { secrets: [shop-1], api_base_url: "
        "\"http://127.0.0.1:1\" },"
        " b.myshopify.com: { secrets: [x] } } } }\n"
        "stores: [ { id: paris-01, tokens: [token-1] } ]\n",
@@ -102,6 +116,14 @@ TEST_CASE("reload_secrets refuses changes that need a restart", "[config]") {
        "\"http://127.0.0.1:1\" } } } }\n"
        "stores: [ { id: lyon-01, tokens: [token-1] } ]\n",
        "stores[0].id"},
+      {"kafka: { partitions: 6 }\napi_keys: [ { key: key-1, roles: [read] } ]\n"
+       "stores: [ { id: paris-01, tokens: [token-1] } ]\n",
+       "connectors.shopify (removed)"},
+      {"kafka: { partitions: 6 }\napi_keys: [ { key: key-1, roles: [read] } ]\n"
+       "connectors: { shopify: { accounts: { a.myshopify.com: { secrets: [shop-1], api_base_url: "
+       "\"http://127.0.0.1:1\" } } }, generic: { accounts: { g: { secrets: [x] } } } }\n"
+       "stores: [ { id: paris-01, tokens: [token-1] } ]\n",
+       "connectors.generic (added)"},
   };
   for (const change& c : changes) {
     INFO(c.yaml);

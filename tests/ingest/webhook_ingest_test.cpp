@@ -81,6 +81,13 @@ struct fixture {
     return fut.get();
   }
 
+  ingest_outcome replay(const dead_letter_input& input) {
+    auto fut = boost::asio::co_spawn(io, ingest->replay(input), boost::asio::use_future);
+    io.restart();
+    io.run();
+    return fut.get();
+  }
+
   std::vector<log::record> read_all(std::string_view topic) {
     std::vector<log::topic_partition_offset> start;
     for (int p = 0; p < 4; ++p) start.push_back({log::topics::full_name("passerelle.", topic), p, 0});
@@ -235,4 +242,72 @@ TEST_CASE("a log that cannot take the events answers retry, never accepted", "[i
   const auto o = f.post("generic", basket_event, "delivery-x");
   CHECK(o.kind == outcome_kind::retry_later);
   CHECK_FALSE(o.reason_code.empty());
+}
+
+TEST_CASE("metrics are per connector and configured account; unauthenticated requests count as unknown", "[ingest]") {
+  fixture f;
+  REQUIRE(f.post("generic", basket_event, "m-1").kind == outcome_kind::accepted);
+  REQUIRE(f.post("generic", basket_event, "m-2",
+                 connectors::generic::sign("not-the-secret", f.clock.now_ms() / 1000, basket_event))
+              .kind == outcome_kind::unauthorized);
+  REQUIRE(f.post("generic", "{", "m-3").kind == outcome_kind::dead_lettered);
+  REQUIRE(f.post("no_such_connector", basket_event, "m-4").kind == outcome_kind::unknown_connector);
+  const auto m = f.metrics.render();
+  for (const char* line : {
+           R"(passerelle_webhooks_received_total{connector="generic",account="acme"} 2)",
+           R"(passerelle_webhooks_received_total{connector="generic",account="unknown"} 1)",
+           R"(passerelle_webhooks_received_total{connector="unknown",account="unknown"} 1)",
+           R"(passerelle_webhooks_verified_total{connector="generic",account="acme"} 2)",
+           R"(passerelle_webhooks_rejected_total{connector="generic",account="unknown",reason="bad_signature"} 1)",
+           R"(passerelle_webhooks_rejected_total{connector="unknown",account="unknown",reason="unknown_connector"} 1)",
+           R"(passerelle_events_produced_total{connector="generic",account="acme"} 1)",
+           R"(passerelle_webhook_duration_seconds_count{connector="generic",account="acme"} 2)",
+           R"(passerelle_webhook_duration_seconds_count{connector="generic",account="unknown"} 1)",
+       }) {
+    INFO(line);
+    CHECK(m.find(line) != std::string::npos);
+  }
+  // The name a request claims never becomes a label value.
+  CHECK(m.find("no_such_connector") == std::string::npos);
+}
+
+TEST_CASE("replay runs a dead letter through the current connector without writing another one", "[ingest]") {
+  fixture f;
+  const std::string bad = R"({"subject_kind": "SUBJECT_KIND_BASKET", "references": ["generic:acme:x"]})";
+  REQUIRE(f.post("generic", bad, "delivery-r").kind == outcome_kind::dead_lettered);
+  const auto dlq = f.read_all(log::topics::dlq);
+  REQUIRE(dlq.size() == 1);
+  dead_letter_input input;
+  REQUIRE(input.letter.ParseFromString(dlq[0].value));
+  input.platform_topic = header_value(dlq[0], "platform-topic");
+  CHECK(input.platform_topic == "events");  // the generic connector's topic, kept for replays
+
+  const auto still = f.replay(input);
+  CHECK(still.kind == outcome_kind::still_unusable);
+  CHECK(still.reason_code == input.letter.reason_code());
+  CHECK(f.read_all(log::topics::dlq).size() == 1);
+  CHECK(f.read_all(log::topics::basket_events).empty());
+
+  // The stored body fixed by hand stands for "the connector now accepts it": the ids come from the delivery id.
+  input.letter.set_body(basket_event);
+  const auto done = f.replay(input);
+  REQUIRE(done.kind == outcome_kind::accepted);
+  CHECK(done.event_ids == std::vector<std::string>{event_id_for("generic", account, "delivery-r", 0)});
+  CHECK(f.read_all(log::topics::basket_events).size() == 1);
+  const auto again = f.replay(input);
+  CHECK(again.kind == outcome_kind::accepted);
+  CHECK(again.replayed);
+  CHECK(again.event_ids == done.event_ids);
+  CHECK(f.read_all(log::topics::basket_events).size() == 1);
+
+  input.letter.set_account("gone");
+  input.letter.set_delivery_id("delivery-r2");
+  CHECK(f.replay(input).kind == outcome_kind::not_configured);
+  input.letter.set_connector("shopify");
+  const auto no_connector = f.replay(input);
+  CHECK(no_connector.kind == outcome_kind::not_configured);
+  CHECK(no_connector.reason_code == "connector_not_configured");
+  CHECK(f.metrics.render().find(
+            R"(passerelle_dead_letter_replays_total{connector="generic",account="acme",outcome="accepted"} 2)") !=
+        std::string::npos);
 }

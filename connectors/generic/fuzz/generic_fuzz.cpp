@@ -3,8 +3,8 @@
 // The first input byte shifts the signature timestamp and picks the header variant; the rest is the body, which
 // the harness signs with the configured secret so translate() (protobuf's JSON parser and the validation) runs
 // on every input. Every 16th input carries a signature header derived from the input itself instead, to fuzz the
-// header parser. Build: -DPASSERELLE_FUZZ=ON with clang; run e.g.
-// `generic_fuzz -max_total_time=60 connectors/generic/fixtures`.
+// header parser. Build: -DPASSERELLE_FUZZ=ON with clang. CI runs it bounded, seeded with the fixtures (one
+// selector byte + a fixture body): `CI_STEPS=fuzz .ci/run` (docs/development.md).
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -3,8 +3,8 @@
 // The first input byte picks the X-WC-Webhook-Topic (so every translate path is reached), the rest is the body.
 // The harness signs the body with the configured secret, so translate() runs on every input; every 16th input
 // is left unsigned (or carries a garbled signature) to exercise the ping and signature paths too.
-// Build: -DPASSERELLE_FUZZ=ON with clang; run e.g. `woocommerce_fuzz -max_total_time=60
-// connectors/woocommerce/fixtures`.
+// Build: -DPASSERELLE_FUZZ=ON with clang. CI runs it bounded, seeded with the fixtures (one selector byte + a
+// fixture body): `CI_STEPS=fuzz .ci/run` (docs/development.md).
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -1,0 +1,184 @@
+#include "broker/api/handoff_service.h"
+
+#include <openssl/rand.h>
+
+#include <future>
+
+#include "broker/core/crypto.h"
+#include "broker/engine/engine_topics.h"
+#include "broker/engine/store_layout.h"
+#include "broker/handoff/handoff_code.h"
+#include "broker/ingest/identity.h"
+#include "broker/lifecycle/fold.h"
+
+namespace passerelle::api {
+
+namespace {
+
+constexpr std::size_t max_consumed_remembered = 100'000;
+
+bool is_closed(const lifecycle::subject_state& s) {
+  const std::string status = lifecycle::status_name(s);
+  return status == "converted" || status == "expired";
+}
+
+}  // namespace
+
+handoff_service::handoff_service(log::event_log& log, const read_service& reads, const core::clock& clock,
+                                 handoff_options options)
+    : log_(log), reads_(reads), clock_(clock), options_(std::move(options)), limiter_(options_.limits, clock) {}
+
+result<void> handoff_service::produce_and_wait(v1::Event event) {
+  std::promise<result<log::produce_ack>> done;
+  auto future = done.get_future();
+  log::produce_request req;
+  req.topic = engine::topic_for_kind(options_.topic_prefix, v1::SUBJECT_KIND_BASKET);
+  req.key = event.subject_id();
+  req.hdrs = {{"event-id", event.event_id()},
+              {"event-type", lifecycle::payload_type_name(event)},
+              {"source", event.source().connector() + ":" + event.source().account()},
+              {"content-type", "application/x-protobuf"}};
+  req.value = event.SerializeAsString();
+  log_.produce(std::move(req), [&done](result<log::produce_ack> r) { done.set_value(std::move(r)); });
+  if (future.wait_for(options_.produce_timeout) != std::future_status::ready) {
+    // The callback still runs later and sets the promise: keep it alive by waiting for it (bounded by the log's
+    // own delivery timeout).
+    future.wait();
+  }
+  auto r = future.get();
+  if (!r) return std::move(r).err();
+  return {};
+}
+
+result<handoff_created> handoff_service::request(const std::string& basket_id, const std::string& store_id,
+                                                 const std::string& requested_by) {
+  if (!options_.stores.contains(store_id)) {
+    return error::reject("unknown_store", "no store \"" + store_id + "\" is configured (stores:)");
+  }
+  auto basket = reads_.subject(v1::SUBJECT_KIND_BASKET, basket_id);
+  if (!basket) return std::move(basket).err();
+  if (is_closed(*basket)) {
+    return error{error_kind::conflict, "basket_closed",
+                 "basket " + basket_id + " is " + lifecycle::status_name(*basket) + ": it cannot be handed off"};
+  }
+  auto code = handoff::generate_handoff_code();
+  if (!code) return std::move(code).err();
+  std::string random(16, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(random.size())) != 1) {
+    return error::fatal("rng_failed", "no random bytes for a handoff id");
+  }
+  handoff_created out;
+  out.handoff_id = "hof_" + ingest::crockford_base32(random, 26);
+  out.code = *code;
+  const std::int64_t now = clock_.now_ms();
+  out.expires_at_ms = now + options_.ttl.count();
+
+  v1::Event e;
+  e.set_event_id("evt_" + ingest::crockford_base32(core::as_bytes(core::sha256("handoff\n" + out.handoff_id)), 26));
+  e.set_subject_kind(v1::SUBJECT_KIND_BASKET);
+  e.set_subject_id(basket_id);
+  lifecycle::set_ms(e.mutable_occurred_at(), now);
+  lifecycle::set_ms(e.mutable_received_at(), now);
+  e.set_channel(basket->common.channel);
+  e.mutable_source()->set_connector("passerelle");
+  e.mutable_source()->set_account("api");
+  e.mutable_source()->set_native_id(out.handoff_id);
+  auto* h = e.mutable_basket_handoff_requested();
+  h->set_handoff_id(out.handoff_id);
+  h->mutable_to()->set_store_id(store_id);
+  h->set_code_sha256(core::to_hex(core::as_bytes(core::sha256(out.code))));
+  lifecycle::set_ms(h->mutable_expires_at(), out.expires_at_ms);
+  h->set_requested_by(requested_by);
+  if (auto p = produce_and_wait(std::move(e)); !p) return std::move(p).err();
+  return out;
+}
+
+void handoff_service::remember_consumed(const std::string& code_sha256) {
+  const std::lock_guard lock(consumed_mutex_);
+  if (!consumed_.insert(code_sha256).second) return;
+  consumed_order_.push_back(code_sha256);
+  if (consumed_order_.size() > max_consumed_remembered) {
+    consumed_.erase(consumed_order_.front());
+    consumed_order_.pop_front();
+  }
+}
+
+bool handoff_service::consumed(const std::string& code_sha256) {
+  const std::lock_guard lock(consumed_mutex_);
+  return consumed_.contains(code_sha256);
+}
+
+result<handoff_peek> handoff_service::find(const std::string& typed_code, const handoff_caller& caller) {
+  if (!limiter_.allowed(caller.limiter_key)) {
+    return error::retry("rate_limited", "too many failed handoff lookups; retry in " +
+                                            std::to_string(limiter_.retry_after(caller.limiter_key).count()) + " ms");
+  }
+  const auto code = handoff::normalize_handoff_code(typed_code);
+  if (!code) {
+    limiter_.record_failure(caller.limiter_key);
+    return error::reject("malformed_code", "a handoff code is 10 characters of Crockford base32 (e.g. 7KQ2M-XD4RB)");
+  }
+  const std::string digest = core::to_hex(core::as_bytes(core::sha256(*code)));
+  auto basket = reads_.subject_by_code(digest);
+  if (!basket) {
+    if (basket.err().kind == error_kind::not_found) {
+      limiter_.record_failure(caller.limiter_key);
+      return error::not_found("handoff_not_found", "no handoff has this code (yet: a new code works once folded)");
+    }
+    return std::move(basket).err();
+  }
+  const auto& handoffs = std::get<lifecycle::basket_data>(basket->data).handoffs;
+  const auto it = std::find_if(handoffs.begin(), handoffs.end(),
+                               [&](const lifecycle::handoff_state& h) { return h.code_sha256 == digest; });
+  if (it == handoffs.end()) {
+    limiter_.record_failure(caller.limiter_key);
+    return error::not_found("handoff_not_found", "no handoff has this code");
+  }
+  if (!caller.store_id.empty() && it->target_store != caller.store_id) {
+    limiter_.record_failure(caller.limiter_key);
+    return error{error_kind::unauthorized, "wrong_store", "this code is for another store"};
+  }
+  if (consumed(digest) || it->status == lifecycle::handoff_status::accepted ||
+      it->status == lifecycle::handoff_status::completed) {
+    return error{error_kind::conflict, "handoff_used", "this code was already used"};
+  }
+  if (it->status != lifecycle::handoff_status::pending || clock_.now_ms() >= it->expires_at_ms) {
+    return error{error_kind::conflict, "handoff_expired", "this code has expired"};
+  }
+  return handoff_peek{std::move(*basket), *it};
+}
+
+result<handoff_peek> handoff_service::peek(const std::string& typed_code, const handoff_caller& caller) {
+  return find(typed_code, caller);
+}
+
+result<handoff_peek> handoff_service::accept(const std::string& typed_code, const handoff_caller& caller,
+                                             const std::string& till_id) {
+  auto found = find(typed_code, caller);
+  if (!found) return found;
+  const std::int64_t now = clock_.now_ms();
+  v1::Event e;
+  e.set_event_id("evt_" + ingest::crockford_base32(
+                              core::as_bytes(core::sha256("handoff-accepted\n" + found->handoff.handoff_id)), 26));
+  e.set_subject_kind(v1::SUBJECT_KIND_BASKET);
+  e.set_subject_id(found->basket.common.id);
+  lifecycle::set_ms(e.mutable_occurred_at(), now);
+  lifecycle::set_ms(e.mutable_received_at(), now);
+  e.set_channel(v1::CHANNEL_STORE);
+  e.set_store_id(found->handoff.target_store);
+  e.mutable_source()->set_connector("passerelle");
+  e.mutable_source()->set_account("api");
+  e.mutable_source()->set_native_id(found->handoff.handoff_id);
+  auto* a = e.mutable_basket_handoff_accepted();
+  a->set_handoff_id(found->handoff.handoff_id);
+  a->set_store_id(found->handoff.target_store);
+  a->set_till_id(till_id);
+  if (auto p = produce_and_wait(std::move(e)); !p) return std::move(p).err();
+  remember_consumed(found->handoff.code_sha256);
+  found->handoff.status = lifecycle::handoff_status::accepted;
+  found->handoff.accepted_store = found->handoff.target_store;
+  found->handoff.accepted_till = till_id;
+  return found;
+}
+
+}  // namespace passerelle::api
