@@ -30,9 +30,11 @@ constexpr std::array<collection, 4> collections = {{
     {"demo-requests", "demo_request", v1::SUBJECT_KIND_DEMO_REQUEST},
 }};
 
-// Runs `job` on the blocking pool and renders its value with `render`, or its error.
-template <class T, class Render>
-asio::awaitable<response> answer(request_context& ctx, std::function<result<T>()> job, Render render) {
+// Runs `job` on the blocking pool and renders its value with `render`, or its error. Callers pass a NAMED job and
+// await into a named response: GCC 12 mishandles temporaries inside co_await expressions (double destruction).
+template <class T>
+asio::awaitable<response> answer(request_context& ctx, std::function<result<T>()> job,
+                                 std::string (*render)(const T&)) {
   auto r = co_await ctx.blocking->run<T>(std::move(job));
   if (!r) co_return http::error_response(r.err(), ctx.request.version());
   co_return http::json_response(beast_http::status::ok, render(*r), ctx.request.version());
@@ -131,9 +133,11 @@ result<void> add_read_routes(http::router& r, const read_service& reads) {
     auto rv = r.add({http::verb::get, base + "/{id}",
                      [svc, kind](request_context& ctx) -> asio::awaitable<response> {
                        const std::string id(*ctx.param("id"));
-                       co_return co_await answer<lifecycle::subject_state>(
-                           ctx, [svc, kind, id] { return svc->subject(kind, id); },
-                           [](const lifecycle::subject_state& s) { return subject_json(s); });
+                       std::function<result<lifecycle::subject_state>()> job = [svc, kind, id] {
+                         return svc->subject(kind, id);
+                       };
+                       response res = co_await answer<lifecycle::subject_state>(ctx, std::move(job), subject_json);
+                       co_return res;
                      },
                      read_role, std::size_t{0}, "get_" + std::string(c.singular)});
     if (!rv) return rv;
@@ -145,9 +149,11 @@ result<void> add_read_routes(http::router& r, const read_service& reads) {
                                           "give ?ref={connector}:{account}:{native_id} (percent-encoded)");
                   }
                   const std::string reference(*ref);
-                  co_return co_await answer<lifecycle::subject_state>(
-                      ctx, [svc, kind, reference] { return svc->subject_by_ref(kind, reference); },
-                      [](const lifecycle::subject_state& s) { return subject_json(s); });
+                  std::function<result<lifecycle::subject_state>()> job = [svc, kind, reference] {
+                    return svc->subject_by_ref(kind, reference);
+                  };
+                  response res = co_await answer<lifecycle::subject_state>(ctx, std::move(job), subject_json);
+                  co_return res;
                 },
                 read_role, std::size_t{0}, "find_" + std::string(c.singular)});
     if (!rv) return rv;
@@ -160,9 +166,11 @@ result<void> add_read_routes(http::router& r, const read_service& reads) {
                   }
                   const std::string id(*ctx.param("id"));
                   const std::string cursor(ctx.query("cursor").value_or(""));
-                  co_return co_await answer<history_page>(
-                      ctx, [svc, kind, id, n = *limit, cursor] { return svc->history(kind, id, n, cursor); },
-                      history_json);
+                  std::function<result<history_page>()> job = [svc, kind, id, n = *limit, cursor] {
+                    return svc->history(kind, id, n, cursor);
+                  };
+                  response res = co_await answer<history_page>(ctx, std::move(job), history_json);
+                  co_return res;
                 },
                 read_role, std::size_t{0}, "get_" + std::string(c.singular) + "_history"});
     if (!rv) return rv;
@@ -170,8 +178,9 @@ result<void> add_read_routes(http::router& r, const read_service& reads) {
   auto rv = r.add({http::verb::get, "/v1/customers/{id}",
                    [svc](request_context& ctx) -> asio::awaitable<response> {
                      const std::string id(*ctx.param("id"));
-                     co_return co_await answer<customer_view>(
-                         ctx, [svc, id] { return svc->customer_by_id(id); }, customer_json);
+                     std::function<result<customer_view>()> job = [svc, id] { return svc->customer_by_id(id); };
+                     response res = co_await answer<customer_view>(ctx, std::move(job), customer_json);
+                     co_return res;
                    },
                    read_role, std::size_t{0}, "get_customer"});
   if (!rv) return rv;
@@ -183,8 +192,9 @@ result<void> add_read_routes(http::router& r, const read_service& reads) {
                                           "give ?ref=<type>:<scope>:<value>, e.g. loyalty_id:club:123");
                   }
                   const std::string key(*ref);
-                  co_return co_await answer<customer_view>(
-                      ctx, [svc, key] { return svc->customer_by_ref(key); }, customer_json);
+                  std::function<result<customer_view>()> job = [svc, key] { return svc->customer_by_ref(key); };
+                  response res = co_await answer<customer_view>(ctx, std::move(job), customer_json);
+                  co_return res;
                 },
                 read_role, std::size_t{0}, "find_customer"});
 }
