@@ -34,8 +34,8 @@ char canonical_char(char c) noexcept {
 char handoff_check_character(std::string_view data) {
   int sum = 0;
   bool doubled = true;  // the rightmost data character is doubled, since the check character will follow it
-  for (auto it = data.rbegin(); it != data.rend(); ++it) {
-    int v = value_of(*it);
+  for (std::size_t i = data.size(); i-- > 0;) {
+    int v = value_of(data[i]);
     if (doubled) {
       v *= 2;
       v = v / base + v % base;

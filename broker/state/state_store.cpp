@@ -64,7 +64,7 @@ std::string checkpoint_key(std::string_view topic, std::int32_t partition) {
   return k;
 }
 
-result<std::unique_ptr<state_store>> state_store::open(state_store_options options) {
+result<std::unique_ptr<state_store>> state_store::open(const state_store_options& options) {
   if (options.path.empty()) return error::reject("invalid_config", "the state store needs a directory");
   std::error_code ec;
   std::filesystem::create_directories(options.path, ec);

@@ -55,7 +55,7 @@ class state_store {
  public:
   // Opens or creates the store. Errors: fatal/"state_open_failed" (with RocksDB's message: locked by another
   // process, corrupt, no space, permissions).
-  static result<std::unique_ptr<state_store>> open(state_store_options options);
+  static result<std::unique_ptr<state_store>> open(const state_store_options& options);
   ~state_store();
   state_store(const state_store&) = delete;
   state_store& operator=(const state_store&) = delete;

@@ -37,7 +37,7 @@ TEST_CASE("a handoff code recalls the basket at the target store's till once, th
   auto created = svc.request("bsk_H", "paris-01", "key:test");
   REQUIRE(created);
   CHECK(created->code.size() == 10);
-  CHECK(created->expires_at_ms == lc::test::t0 + 2 * 3600 * 1000);
+  CHECK(created->expires_at_ms == lc::test::t0 + std::int64_t{2} * 3600 * 1000);
   CHECK(created->handoff_id.rfind("hof_", 0) == 0);
 
   const handoff_caller paris{"paris-01", "store:paris-01"};

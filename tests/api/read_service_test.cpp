@@ -82,7 +82,8 @@ TEST_CASE("history pages walk the whole life in log order with opaque cursors", 
   manual_clock clock(lc::test::t0);
   node n(dir, clock);
   using lc::test::line;
-  for (int i = 1; i <= 6; ++i) n.produce(snapshot("bsk_H", "h" + std::to_string(i), 10 * i, {line("1", i, 100)}));
+  for (int i = 1; i <= 6; ++i)
+    n.produce(snapshot("bsk_H", "h" + std::to_string(i), std::int64_t{10} * i, {line("1", i, 100)}));
   const read_service reads(*n.store);
   // 6 snapshots, BasketCreated + 1 line added, then 5 line changes.
   REQUIRE(n.eventually([&] { return n.history_of("bsk_H").size() == 13; }));

@@ -77,7 +77,7 @@ TEST_CASE("connectors --json carries the metadata of each field", "[cli][connect
       CHECK(f["type"] == "secret_list");
       CHECK(f["required"].GetBool());
       CHECK(f["secret"].GetBool());
-      CHECK(std::string(f["description"].GetString()).size() > 0);
+      CHECK_FALSE(std::string(f["description"].GetString()).empty());
     }
   }
   CHECK(saw_secrets);

@@ -161,7 +161,7 @@ struct cli_outcome {
 };
 
 // `passerelle dlq ...` in-process, with the admin key as if from PASSERELLE_API_KEY.
-cli_outcome run_dlq(std::vector<std::string> args, std::optional<std::string> key = admin_key) {
+cli_outcome run_dlq(std::vector<std::string> args, const std::optional<std::string>& key = admin_key) {
   const std::vector<app::command> commands = {app::dlq_command([key] { return key; })};
   args.insert(args.begin(), "dlq");
   std::ostringstream out;

@@ -62,7 +62,7 @@ TEST_CASE("the SVG is well-formed, sized with a quiet zone, and draws exactly th
     for (int i = 0; i < n; ++i) {
       REQUIRE(x + i >= 0);
       REQUIRE(x + i < 21);
-      drawn[static_cast<std::size_t>(y * 21 + x + i)] = true;
+      drawn[(static_cast<std::size_t>(y) * 21) + static_cast<std::size_t>(x + i)] = true;
     }
     covered += static_cast<std::size_t>(it->length());
   }

@@ -35,10 +35,13 @@ std::unique_ptr<event_log> open_log(const temp_dir& dir) {
 // Appends key -> value records (empty value = deletion) and waits for all of them.
 void write(event_log& log, const std::vector<std::pair<std::string, std::string>>& records) {
   std::vector<std::promise<bool>> done(records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    log.produce(
-        {topic, records[i].first, records[i].second, {}, std::nullopt},
-        [&p = done[i]](passerelle::result<passerelle::log::produce_ack> r) { p.set_value(static_cast<bool>(r)); });
+  auto promise = done.begin();
+  for (const auto& [key, value] : records) {
+    log.produce({topic, key, value, {}, std::nullopt},
+                [&p = *promise](const passerelle::result<passerelle::log::produce_ack>& r) {
+                  p.set_value(static_cast<bool>(r));
+                });
+    ++promise;
   }
   for (auto& p : done) REQUIRE(p.get_future().get());
 }
