@@ -257,21 +257,10 @@ struct lifecycle_engine::worker {
                                              state_record_mutations);
     if (!restored) return std::move(restored).err();
     delta.restored += restored->records;
-    timers = lifecycle::timer_index{};
-    std::string after;
-    for (;;) {
-      std::size_t seen = 0;
-      auto scanned = e.store_.scan("s/", after, 10'000, [&](std::string_view key, std::string_view value) {
-        after = std::string(key.substr(2));
-        ++seen;
-        auto s = lifecycle::decode(value);
-        if (s && owns_subject(*s)) timers.update(s->common.id, lifecycle::deadlines(*s, e.options_.lifecycle));
-        return true;
-      });
-      if (!scanned) return std::move(scanned).err();
-      if (seen == 0) break;
-      after = "s/" + after;
-    }
+    auto rebuilt = engine::rebuild_timers(
+        e.store_, [this](const lifecycle::subject_state& s) { return owns_subject(s); }, e.options_.lifecycle);
+    if (!rebuilt) return std::move(rebuilt).err();
+    timers = std::move(rebuilt).value();
     return {};
   }
 

@@ -58,4 +58,29 @@ result<std::vector<state::mutation>> history_record_mutations(const log::record&
   return std::vector<state::mutation>{{history_key(r.key, r.offset), r.value}};
 }
 
+result<lifecycle::timer_index> rebuild_timers(const state::state_store& store,
+                                              const std::function<bool(const lifecycle::subject_state&)>& owns,
+                                              const lifecycle::lifecycle_config& config) {
+  lifecycle::timer_index timers;
+  const std::string prefix = state_key("");
+  std::string after;
+  std::optional<error> bad;
+  for (;;) {
+    auto seen = store.scan(prefix, after, 10'000, [&](std::string_view key, std::string_view value) {
+      after = std::string(key);
+      auto s = lifecycle::decode(value);
+      if (!s) {
+        bad = std::move(s).err();
+        return false;
+      }
+      if (owns(*s)) timers.update(s->common.id, lifecycle::deadlines(*s, config));
+      return true;
+    });
+    if (!seen) return std::move(seen).err();
+    if (bad) return *bad;
+    if (*seen == 0) break;
+  }
+  return timers;
+}
+
 }  // namespace passerelle::engine

@@ -20,8 +20,12 @@
 #include <string_view>
 #include <vector>
 
+#include <functional>
+
 #include "broker/core/result.h"
+#include "broker/lifecycle/lifecycle_config.h"
 #include "broker/lifecycle/subject_state.h"
+#include "broker/lifecycle/timers.h"
 #include "broker/log/event_log.h"
 #include "broker/state/state_store.h"
 
@@ -47,5 +51,12 @@ std::vector<state::mutation> state_mutations(const std::string& subject_id, cons
 // decoded (a corrupt changelog: the restore stops rather than serve wrong state).
 result<std::vector<state::mutation>> state_record_mutations(const log::record& r);
 result<std::vector<state::mutation>> history_record_mutations(const log::record& r);
+
+// The timers of every state in the store for which `owns(state)` holds: what an engine instance rebuilds after a
+// restore (docs/lifecycle.md "Runner"). Reads the "s/" keys in pages. Errors: the store's, and a state that does
+// not decode (reject/... from lifecycle::decode).
+result<lifecycle::timer_index> rebuild_timers(const state::state_store& store,
+                                              const std::function<bool(const lifecycle::subject_state&)>& owns,
+                                              const lifecycle::lifecycle_config& config);
 
 }  // namespace passerelle::engine

@@ -71,12 +71,13 @@ struct node {
 
   void produce(const v1::Event& e) {
     std::promise<bool> done;
-    log->produce({passerelle::engine::topic_for_kind(prefix, e.subject_kind()),
-                  e.subject_id(),
-                  e.SerializeAsString(),
-                  {},
-                  std::nullopt},
-                 [&](passerelle::result<passerelle::log::produce_ack> r) { done.set_value(static_cast<bool>(r)); });
+    log->produce(
+        {passerelle::engine::topic_for_kind(prefix, e.subject_kind()),
+         e.subject_id(),
+         e.SerializeAsString(),
+         {},
+         std::nullopt},
+        [&](const passerelle::result<passerelle::log::produce_ack>& r) { done.set_value(static_cast<bool>(r)); });
     REQUIRE(done.get_future().get());
   }
 

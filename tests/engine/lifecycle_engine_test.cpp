@@ -1,5 +1,5 @@
 // The lifecycle engine runner on the embedded backend: exactly-once folding into the store, history, restarts,
-// timers. (The Kafka run of the same guarantees is tests/engine/..._kafka when a broker is given.)
+// timers. The Kafka run, with a kill -9 mid-stream, is engine_kafka_crash_test.cpp.
 #include "broker/engine/lifecycle_engine.h"
 
 #include <catch2/catch.hpp>

@@ -41,7 +41,12 @@ struct txn_crash_setup {
 // A child process with its stdout on a pipe and its stdin on another (it blocks reading stdin in "stall" mode).
 class spawned_child {
  public:
-  spawned_child(const txn_crash_setup& s, const std::string& mode) {
+  spawned_child(const txn_crash_setup& s, const std::string& mode)
+      : spawned_child(std::vector<std::string>{s.child_path, s.backend, s.location, s.input, s.output, s.group,
+                                               s.transactional_id, mode}) {}
+
+  // Any child program: args[0] is its path.
+  explicit spawned_child(std::vector<std::string> args) {
     int out[2];
     int in[2];
     REQUIRE(::pipe(out) == 0);
@@ -51,12 +56,10 @@ class spawned_child {
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
     for (int fd : {out[0], out[1], in[0], in[1]}) posix_spawn_file_actions_addclose(&actions, fd);
-    std::vector<std::string> args{s.child_path, s.backend, s.location,         s.input,
-                                  s.output,     s.group,   s.transactional_id, mode};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int spawned = ::posix_spawn(&pid_, s.child_path.c_str(), &actions, nullptr, argv.data(), environ);
+    const int spawned = ::posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(out[1]);
     ::close(in[0]);
@@ -106,6 +109,17 @@ class spawned_child {
       if (fields >> w >> n && w == word) total += n;
     }
     return total;
+  }
+
+  // N of the last line "<word> N" seen so far (progress counters a child prints), or -1.
+  long long last(const std::string& word) const {
+    for (auto it = lines_.rbegin(); it != lines_.rend(); ++it) {
+      std::istringstream fields(*it);
+      std::string w;
+      long long n = 0;
+      if (fields >> w >> n && w == word) return n;
+    }
+    return -1;
   }
 
   void kill_hard() {
