@@ -1,6 +1,7 @@
 #include "broker/app/daemon.h"
 
 #include "broker/app/connector_sections.h"
+#include "broker/app/engine_health.h"
 
 #include <condition_variable>
 #include <filesystem>
@@ -139,6 +140,9 @@ struct daemon::impl {
   std::mutex topics_mu;
   std::condition_variable topics_cv;
   bool topics_ready = false;
+  // Why start_engine() failed, for /readyz and the metrics ("" when it did not fail). Guarded by topics_mu.
+  std::string engine_start_error;
+  std::string materializer_start_error;
   bool stopping = false;
   std::thread topics_thread;
   bool stopped = false;
@@ -173,6 +177,9 @@ struct daemon::impl {
     auto m = engine::materializer::start(*event_log, *state, mo);
     if (!m) {
       logger.error("materializer not started: reads will not update", {{"error", m.err().message}});
+      std::lock_guard lock(topics_mu);
+      materializer_start_error = m.err().code + ": " + m.err().message;
+      engine_start_error = "not started: the materializer failed to start";
       return;
     }
     engine::engine_options eo;
@@ -183,6 +190,8 @@ struct daemon::impl {
     auto e = engine::lifecycle_engine::start(*event_log, *state, core::system_clock::instance(), eo);
     if (!e) {
       logger.error("lifecycle engine not started", {{"error", e.err().message}});
+      std::lock_guard lock(topics_mu);
+      engine_start_error = e.err().code + ": " + e.err().message;
       return;
     }
     std::lock_guard lock(topics_mu);
@@ -191,15 +200,26 @@ struct daemon::impl {
     logger.info("lifecycle engine started", {{"instance", eo.instance_id}});
   }
 
-  result<void> readiness() {
-    {
-      std::lock_guard lock(topics_mu);
-      if (!topics_ready) return error::retry("topics_missing", "the contract's topics are not created yet");
-      if (engine) {
-        const auto st = engine->stats();
-        if (!st.last_error.empty()) return error::retry("engine_stopped", "lifecycle engine: " + st.last_error);
-      }
+  // The engine side's state, read at probe and scrape time (stats snapshots: nothing on the engine's hot path).
+  engine_health sample_engine() {
+    std::lock_guard lock(topics_mu);
+    engine_health h;
+    h.topics_ready = topics_ready;
+    h.engine_error = engine_start_error;
+    h.materializer_error = materializer_start_error;
+    if (engine) {
+      h.engine = engine->stats();
+      h.engine_error = h.engine->last_error;
     }
+    if (materializer) {
+      h.materializer_applied = materializer->applied();
+      h.materializer_error = materializer->last_error();
+    }
+    return h;
+  }
+
+  result<void> readiness() {
+    if (auto r = engine_readiness(sample_engine()); !r) return r;
     if (spool != nullptr) {
       const auto r = log::readiness_of(spool->status());
       if (!r.ready) return error::retry("spool_full", r.detail);
@@ -270,12 +290,16 @@ result<std::unique_ptr<daemon>> daemon::start(const config::config& cfg, std::op
   auto routes = std::make_shared<http::router>();
   p->routes = routes;
   impl* raw = p.get();
+  register_engine_metrics(p->metrics, [raw] { return raw->sample_engine(); });
   http::ops_options ops;
   ops.metrics = &p->metrics;
   ops.readiness = [raw] { return raw->readiness(); };
   if (auto r = http::add_ops_routes(*routes, ops); !r) return std::move(r).err();
   ingest::webhook_route_options webhook_opts;
   webhook_opts.body_limit = cfg.limits.body_bytes;
+  for (const auto& [name, section] : cfg.connectors) {
+    if (section.body_bytes) webhook_opts.connector_body_limits.emplace(name, *section.body_bytes);
+  }
   if (auto r = ingest::add_webhook_routes(*routes, *p->ingest, core::system_clock::instance(), webhook_opts); !r) {
     return std::move(r).err();
   }

@@ -608,6 +608,7 @@ class reader {
       connector_config c;
       c.raw.kind = config_node::node_kind::mapping;
       std::size_t budget = max_section_nodes;
+      bool seen_body_bytes = false;
       for (const auto& entry : kv.second) {
         const std::string key = map_key(entry.first, p);
         const std::string kp = child_path(p, key);
@@ -619,6 +620,12 @@ class reader {
           accounts.kind = config_node::node_kind::mapping;
           accounts.mapping = c.accounts;
           c.raw.mapping.emplace(key, std::move(accounts));
+        } else if (key == "body_bytes") {
+          // The host's, not the connector's: the HTTP server applies it before the connector sees anything.
+          if (seen_body_bytes) fail(kp, "duplicate key");
+          seen_body_bytes = true;
+          if (entry.second.IsNull()) continue;
+          c.body_bytes = integer<std::uint64_t>(entry.second, kp, 1, 1ULL << 30);
         } else {
           // Not ours to judge: the connector's factory refuses keys it does not know, naming them.
           c.raw.mapping.emplace(key, raw_tree(entry.second, kp, budget, 1));

@@ -131,8 +131,11 @@ struct config_node {
 struct connector_config {
   // Account key as written (no spaces, control characters or ':') -> its fields (a mapping node).
   std::map<std::string, config_node> accounts;
-  // The section as the connector factory takes it: {accounts: {...}} plus any other key as written (factories
-  // refuse keys they do not know, naming them).
+  // `body_bytes`: the largest webhook body this connector takes (1 - 1073741824; larger: 413, not read further);
+  // nullopt: limits.body_bytes. A host setting, checked by the loader and never passed to the factory.
+  std::optional<std::uint64_t> body_bytes;
+  // The section as the connector factory takes it: {accounts: {...}} plus any other key as written except
+  // body_bytes (factories refuse keys they do not know, naming them).
   config_node raw;
   bool operator==(const connector_config&) const = default;
 };

@@ -35,6 +35,7 @@ std::optional<std::string> first_restart_difference(const config& a, const confi
     const std::string p = child_path("connectors", name);
     if (it == b.connectors.end()) return p + " (removed)";
     const connector_config& cb = it->second;
+    if (ca.body_bytes != cb.body_bytes) return child_path(p, "body_bytes");
     for (const auto& [account, fa] : ca.accounts) {
       if (cb.accounts.count(account) == 0) return child_path(p + ".accounts", account) + " (removed)";
     }

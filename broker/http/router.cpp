@@ -203,6 +203,15 @@ std::optional<params> parse_query(std::string_view query) {
   return out;
 }
 
+std::string_view to_string(refusal r) noexcept {
+  switch (r) {
+    case refusal::body_too_large: return "body_too_large";
+    case refusal::header_too_large: return "header_too_large";
+    case refusal::read_timeout: return "read_timeout";
+  }
+  return "unknown";
+}
+
 std::optional<std::string> valid_traceparent(std::string_view v) {
   // version "-" trace-id(32) "-" parent-id(16) "-" flags(2)
   if (v.size() != 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return std::nullopt;

@@ -68,6 +68,15 @@ struct request_context {
 
 using handler = std::function<boost::asio::awaitable<response>(request_context&)>;
 
+// Why the server refused a request matched to a route before running its handler (route::on_refused).
+enum class refusal {
+  body_too_large,    // 413: Content-Length, or the body read so far, over the route's limit
+  header_too_large,  // 431: the header over limits.header_bytes (known only when the request line was read whole)
+  read_timeout,      // the header or the body not read within limits.read_timeout_ms: the connection is closed
+};
+// "body_too_large", "header_too_large", "read_timeout".
+std::string_view to_string(refusal r) noexcept;
+
 struct route {
   verb method = verb::get;
   std::string pattern;  // "/v1/baskets/{id}"
@@ -75,6 +84,13 @@ struct route {
   auth_requirement auth;                  // default: open
   std::optional<std::size_t> body_limit;  // bytes; nullopt: the server's limits.body_bytes
   std::string operation_id;               // unique; must match the OpenAPI document's operationId
+  // Optional hooks, last and default-initialised so that positional initialisers of the fields above still work.
+  // A per-request body limit from the decoded path parameters (e.g. one per connector), checked like body_limit
+  // before the body is read; empty, or answering nullopt: body_limit. Runs on an I/O thread: must not block.
+  std::function<std::optional<std::size_t>(const params&)> body_limit_of = nullptr;
+  // Told when the server refuses a request matched to this route before its handler runs (see `refusal`), with
+  // the decoded path parameters. Runs on an I/O thread: must be quick, must not block or throw. May be empty.
+  std::function<void(const params&, refusal)> on_refused = nullptr;
 };
 
 class router {

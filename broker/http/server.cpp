@@ -126,6 +126,9 @@ struct server::impl {
                                    const std::string& remote, bool& body_read, std::string& route_label,
                                    request_context*& ctx_out, std::unique_ptr<request_context>& ctx_holder);
   void spawn(const asio::any_io_executor& ex, asio::awaitable<void> a, const char* what);
+  void refused(const route& rt, const params& path_params, refusal why);
+  void refused_before_route(const listener& l, const beast_http::request_parser<beast_http::empty_body>& hp,
+                            refusal why);
   void observe(const std::string& route_label, beast_http::verb method, unsigned status,
                std::chrono::steady_clock::time_point start, std::string_view path, std::size_t bytes_in,
                std::size_t bytes_out, const std::string& remote, const principal* who, std::string_view traceparent);
@@ -169,6 +172,27 @@ void server::impl::spawn(const asio::any_io_executor& ex, asio::awaitable<void> 
       deps.log->error("http task failed", {{"task", what}});
     }
   });
+}
+
+// Tells the route's on_refused hook (webhook routes count the refusal per connector). A hook that throws is a bug
+// in it; it must not take the connection's coroutine down with it.
+void server::impl::refused(const route& rt, const params& path_params, refusal why) {
+  if (!rt.on_refused) return;
+  try {
+    rt.on_refused(path_params, why);
+  } catch (const std::exception& e) {
+    deps.log->error("http on_refused hook failed", {{"route", rt.pattern}, {"error", e.what()}});
+  }
+}
+
+// A refusal while the header was being read: the route is known only if the request line was read whole.
+void server::impl::refused_before_route(const listener& l, const beast_http::request_parser<beast_http::empty_body>& hp,
+                                        refusal why) {
+  const auto& req = hp.get();
+  if (req.target().empty()) return;  // nothing (or no whole request line) read: an idle or garbage connection
+  const std::string_view target = req.target();
+  auto m = l.routes->match(req.method(), target.substr(0, target.find('?')));
+  if (m.k == router::match_result::kind::found) refused(*m.r, m.path_params, why);
 }
 
 result<void> server::impl::bind(listener& l, const std::string& address) {
@@ -411,10 +435,12 @@ asio::awaitable<void> server::impl::session(Stream& stream, listener& l, std::sh
       if (ec == beast::error::timeout) {
         // beast::tcp_stream closes the socket when its deadline passes, so no 408 can be sent: slow senders
         // and idle keep-alive connections are simply closed.
+        refused_before_route(l, hp, refusal::read_timeout);
         clean_end = false;
         break;
       }
       if (ec == beast_http::error::header_limit) {
+        refused_before_route(l, hp, refusal::header_too_large);
         res = json_error(beast_http::status::request_header_fields_too_large, "header_too_large",
                          "the request header exceeds " + std::to_string(opts.limits.header_bytes) + " bytes");
       } else {
@@ -528,8 +554,12 @@ asio::awaitable<response> server::impl::handle(Stream& stream, beast::flat_buffe
     co_return json_error(beast_http::status::forbidden, "forbidden", auth.message, version);
   }
 
-  const std::size_t limit = rt.body_limit.value_or(opts.limits.body_bytes);
+  std::size_t limit = rt.body_limit.value_or(opts.limits.body_bytes);
+  if (rt.body_limit_of) {
+    if (const auto of = rt.body_limit_of(m.path_params)) limit = *of;
+  }
   if (hp.content_length() && *hp.content_length() > limit) {
+    refused(rt, m.path_params, refusal::body_too_large);
     co_return json_error(beast_http::status::payload_too_large, "body_too_large",
                          "the body exceeds this route's limit of " + std::to_string(limit) + " bytes", version);
   }
@@ -549,9 +579,11 @@ asio::awaitable<response> server::impl::handle(Stream& stream, beast::flat_buffe
   lowest.expires_after(std::chrono::milliseconds(opts.limits.read_timeout_ms));
   co_await beast_http::async_read(stream, buffer, bp, asio::redirect_error(asio::use_awaitable, ec));
   if (ec == beast_http::error::body_limit) {
+    refused(rt, m.path_params, refusal::body_too_large);
     co_return json_error(beast_http::status::payload_too_large, "body_too_large",
                          "the body exceeds this route's limit of " + std::to_string(limit) + " bytes", version);
   }
+  if (ec == beast::error::timeout) refused(rt, m.path_params, refusal::read_timeout);
   if (ec) co_return response{beast_http::status::unknown, version};
   body_read = true;
 

@@ -153,12 +153,20 @@ webhook_ingest::webhook_ingest(log::event_log& log, obs::registry& metrics, cons
       cache_(delivery_cache_entries, delivery_cache_window_ms),
       connectors_(std::make_shared<const connector_set>()),
       received_(metrics.add_counter("passerelle_webhooks_received_total",
-                                    "Webhook requests received (account \"unknown\" until authenticated)",
+                                    "Webhook requests received, including those the HTTP server refused before "
+                                    "reading them whole (account \"unknown\" until authenticated; \"\" for a "
+                                    "platform ping that names no account)",
                                     {"connector", "account"})),
-      verified_(metrics.add_counter("passerelle_webhooks_verified_total", "Webhook requests that passed verification",
+      verified_(metrics.add_counter("passerelle_webhooks_verified_total",
+                                    "Webhook requests that passed verification (account \"\" for a platform ping "
+                                    "that names no account, e.g. WooCommerce's creation ping)",
                                     {"connector", "account"})),
       rejected_(metrics.add_counter("passerelle_webhooks_rejected_total",
-                                    "Webhook requests refused, by reason (unauthenticated: 401; unusable: DLQ)",
+                                    "Webhook requests not accepted, by reason: body_too_large (413), "
+                                    "header_too_large (431) and read_timeout (closed) from the HTTP server, and "
+                                    "signature failures (401), all under account \"unknown\"; unknown_connector "
+                                    "(404, connector \"unknown\"); dead-letter reasons (202); produce failures "
+                                    "(503)",
                                     {"connector", "account", "reason"})),
       produced_(metrics.add_counter("passerelle_events_produced_total", "Events made durable from webhooks",
                                     {"connector", "account"})),
@@ -170,6 +178,15 @@ webhook_ingest::webhook_ingest(log::event_log& log, obs::registry& metrics, cons
                                    {"connector", "account", "outcome"})),
       latency_(metrics.add_histogram("passerelle_webhook_duration_seconds",
                                      "Time from request received to answer decided", {"connector", "account"})) {}
+
+void webhook_ingest::count_refused(std::string_view connector_name, std::string_view reason) {
+  const std::string unknown(unknown_label);
+  const auto set = connectors();
+  // Label values come from the configuration only: a name nobody configured is not a label.
+  const std::string name = set->find(connector_name) != set->end() ? std::string(connector_name) : unknown;
+  received_.with({name, unknown}).inc();
+  rejected_.with({name, unknown, std::string(reason)}).inc();
+}
 
 void webhook_ingest::set_connectors(connector_set connectors) {
   auto next = std::make_shared<const connector_set>(std::move(connectors));

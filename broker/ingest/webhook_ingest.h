@@ -14,7 +14,8 @@
 //
 // Metrics (per connector AND account, label cardinality bounded by the configuration): the account label is the
 // verified account, which is always a configured one; requests that are not authenticated (or name no configured
-// connector) are counted under account="unknown" (and connector="unknown"), never under a value they claim.
+// connector) are counted under account="unknown" (and connector="unknown"), never under a value they claim. The
+// one exception is a platform ping that names no account (WooCommerce's creation ping): account="".
 //
 // The outcome is a value; broker/ingest/webhook_routes maps it to HTTP in one place.
 //
@@ -92,6 +93,12 @@ class webhook_ingest {
                  std::size_t delivery_cache_entries, std::int64_t delivery_cache_window_ms);
 
   void set_connectors(connector_set connectors);
+
+  // Counts a webhook the HTTP server refused before it reached handle() (`reason`: http::to_string(refusal), i.e.
+  // body_too_large, header_too_large, read_timeout) in received and rejected, under the connector when it is
+  // configured (else "unknown") and account "unknown": nothing of the request was authenticated. Any thread;
+  // never blocks.
+  void count_refused(std::string_view connector_name, std::string_view reason);
   std::shared_ptr<const connector_set> connectors() const;
 
   // `request.received_at_ms` must be set by the caller. `traceparent` may be empty.

@@ -8,7 +8,7 @@ namespace {
 
 namespace bh = boost::beast::http;
 
-http::handler make_handler(webhook_ingest& ingest, const core::clock& clock, webhook_route_options options) {
+http::handler make_handler(webhook_ingest& ingest, const core::clock& clock, const webhook_route_options& options) {
   return [&ingest, &clock, options](http::request_context& ctx) -> boost::asio::awaitable<http::response> {
     const std::int64_t received_at = clock.now_ms();
     std::vector<connector::http_header> headers;
@@ -95,7 +95,7 @@ http::response to_http(const ingest_outcome& outcome, unsigned version, unsigned
 }
 
 result<void> add_webhook_routes(http::router& router, webhook_ingest& ingest, const core::clock& clock,
-                                webhook_route_options options) {
+                                const webhook_route_options& options) {
   for (const auto& [pattern, op] :
        {std::pair<const char*, const char*>{"/v1/webhooks/{connector}", "post_webhook"},
         std::pair<const char*, const char*>{"/v1/webhooks/{connector}/{account}", "post_webhook_for_account"}}) {
@@ -105,6 +105,22 @@ result<void> add_webhook_routes(http::router& router, webhook_ingest& ingest, co
     r.handler = make_handler(ingest, clock, options);
     r.body_limit = options.body_limit;
     r.operation_id = op;
+    if (!options.connector_body_limits.empty()) {
+      r.body_limit_of = [limits = options.connector_body_limits](const http::params& p) -> std::optional<std::size_t> {
+        for (const auto& [k, v] : p) {
+          if (k != "connector") continue;
+          if (const auto it = limits.find(v); it != limits.end()) return it->second;
+        }
+        return std::nullopt;
+      };
+    }
+    r.on_refused = [&ingest](const http::params& p, http::refusal why) {
+      std::string_view connector_name;
+      for (const auto& [k, v] : p) {
+        if (k == "connector") connector_name = v;
+      }
+      ingest.count_refused(connector_name, http::to_string(why));
+    };
     if (auto added = router.add(std::move(r)); !added) return added;
   }
   return ok();

@@ -222,7 +222,20 @@ histogram_family& registry::add_histogram(std::string name, std::string help, st
   return *add(metric_type::histogram, name, help, label_names, &bounds).h;
 }
 
+void registry::add_collector(std::function<void()> collect) {
+  if (!collect) throw std::invalid_argument("a metrics collector must be callable");
+  const std::lock_guard lock(collectors_mu_);
+  collectors_.push_back(std::make_shared<const std::function<void()>>(std::move(collect)));
+}
+
 std::string registry::render() const {
+  std::vector<std::shared_ptr<const std::function<void()>>> collectors;
+  {
+    const std::lock_guard lock(collectors_mu_);
+    collectors = collectors_;
+  }
+  // Outside every lock: a collector may register families or create cells.
+  for (const auto& collect : collectors) (*collect)();
   std::string out;
   std::shared_lock lock(mu_);
   for (const auto& [name, e] : families_) {

@@ -11,6 +11,10 @@
 // returned by `counter_family::with()` etc. stay valid for the registry's lifetime. Label cardinality is the
 // caller's responsibility: use route patterns, never raw paths or ids, as label values.
 //
+// Components that already keep their own statistics (a stats() snapshot, a queue depth) need not update cells on
+// their hot path: they register a *collector* (add_collector) that copies those statistics into cells right
+// before each render(), i.e. at scrape time.
+//
 // Threading: every method may be called from any thread. Registration takes an exclusive lock (start-up only);
 // `with()` takes a shared lock (an exclusive one the first time a label combination is seen); increments are
 // atomic; `render()` takes shared locks and may run concurrently with updates (each sample is read atomically,
@@ -22,8 +26,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -126,8 +132,14 @@ class registry {
   histogram_family& add_histogram(std::string name, std::string help, std::vector<std::string> label_names = {},
                                   std::vector<double> bounds = default_latency_buckets());
 
+  // Adds a function run at the start of every render(), in registration order, on the rendering thread and with
+  // no registry lock held (it may call add_*() and with()). It refreshes cells from a component's own statistics:
+  // it must be quick, must not block on I/O, and must tolerate two renders at once (two scrapes). Whatever it
+  // captures must stay valid for every later render(); collectors are never removed.
+  void add_collector(std::function<void()> collect);
+
   // The whole registry in text exposition format 0.0.4 (content type `text/plain; version=0.0.4`), families in
-  // name order, each with its # HELP and # TYPE lines.
+  // name order, each with its # HELP and # TYPE lines. Runs the collectors first.
   std::string render() const;
 
   static constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -144,6 +156,8 @@ class registry {
 
   mutable std::shared_mutex mu_;
   std::map<std::string, entry, std::less<>> families_;
+  mutable std::mutex collectors_mu_;  // guards collectors_ only; collectors run without it
+  std::vector<std::shared_ptr<const std::function<void()>>> collectors_;
 };
 
 // Helpers exposed for tests and for other exposition code.

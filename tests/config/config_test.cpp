@@ -351,6 +351,29 @@ connectors:
   CHECK(load_ok("connectors: { shopify: ~ }").connectors.empty());
 }
 
+TEST_CASE("connectors.<name>.body_bytes is the host's: checked here, kept out of the factory's section", "[config]") {
+  const passerelle::config::config c = load_ok(R"(
+limits: { body_bytes: 4096 }
+connectors:
+  generic: { body_bytes: 1024, accounts: { acct: { secrets: [s] } } }
+  shopify: { body_bytes: ~, accounts: { a.myshopify.com: { secrets: [s] } } }
+)");
+  CHECK(c.connectors.at("generic").body_bytes == std::optional<std::uint64_t>(1024));
+  CHECK(c.connectors.at("generic").raw.find("body_bytes") == nullptr);  // the factory never sees it
+  CHECK(c.connectors.at("generic").raw.find("accounts") != nullptr);
+  CHECK_FALSE(c.connectors.at("shopify").body_bytes.has_value());  // null: limits.body_bytes
+  CHECK(c.connectors.at("shopify").raw.find("body_bytes") == nullptr);
+
+  CHECK(load_error("connectors: { generic: { body_bytes: 0, accounts: { a: { secrets: [s] } } } }") ==
+        R"(config: connectors.generic.body_bytes: expected an integer from 1 to 1073741824, got "0")");
+  CHECK(load_error("connectors: { generic: { body_bytes: 1MiB } }") ==
+        R"(config: connectors.generic.body_bytes: expected an integer from 1 to 1073741824, got "1MiB")");
+  CHECK(load_error("connectors: { generic: { body_bytes: 1073741825 } }") ==
+        R"(config: connectors.generic.body_bytes: expected an integer from 1 to 1073741824, got "1073741825")");
+  CHECK(load_error("connectors: { generic: { body_bytes: [1] } }") ==
+        "config: connectors.generic.body_bytes: expected an integer from 1 to 1073741824, got a list");
+}
+
 TEST_CASE("connector sections are bounded against alias expansion", "[config]") {
   // Each level doubles the tree through aliases: 2^20 leaves if copied naively; refused past 10000 values.
   std::string yaml = "connectors:\n  acme:\n    l0: &l0 [x, x]\n";

@@ -124,6 +124,11 @@ TEST_CASE("reload_secrets refuses changes that need a restart", "[config]") {
        "\"http://127.0.0.1:1\" } } }, generic: { accounts: { g: { secrets: [x] } } } }\n"
        "stores: [ { id: paris-01, tokens: [token-1] } ]\n",
        "connectors.generic (added)"},
+      {"kafka: { partitions: 6 }\napi_keys: [ { key: key-1, roles: [read] } ]\n"
+       "connectors: { shopify: { body_bytes: 2048, accounts: { a.myshopify.com: { secrets: [shop-1], api_base_url: "
+       "\"http://127.0.0.1:1\" } } } }\n"
+       "stores: [ { id: paris-01, tokens: [token-1] } ]\n",
+       "connectors.shopify.body_bytes"},
   };
   for (const change& c : changes) {
     INFO(c.yaml);

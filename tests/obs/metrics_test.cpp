@@ -91,3 +91,24 @@ TEST_CASE("format_value spells special values as the text format requires", "[ob
   CHECK(format_value(-1.0 / 0.0) == "-Inf");
   CHECK(format_value(0.0 / 0.0) == "NaN");
 }
+
+TEST_CASE("collectors refresh cells at render time, outside the registry's locks", "[obs]") {
+  registry r;
+  std::uint64_t source_total = 0;  // a component's own statistic, read at scrape time
+  auto& total = r.add_counter("things_total", "Things.").get();
+  std::uint64_t published = 0;
+  int runs = 0;
+  r.add_collector([&] {
+    ++runs;
+    total.inc(source_total - published);
+    published = source_total;
+    // Registering (or looking up) a family from a collector must not deadlock.
+    r.add_gauge("collector_runs", "Renders so far.").get().set(runs);
+  });
+  CHECK(r.render().find("things_total 0\n") != std::string::npos);
+  source_total = 5;
+  const std::string out = r.render();
+  CHECK(out.find("things_total 5\n") != std::string::npos);
+  CHECK(out.find("collector_runs 2\n") != std::string::npos);
+  CHECK_THROWS_AS(r.add_collector({}), std::invalid_argument);
+}
