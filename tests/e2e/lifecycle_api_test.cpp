@@ -28,8 +28,19 @@ answer post_generic(std::uint16_t port, const std::string& delivery, const std::
   return post(port, "/v1/webhooks/generic", body, h);
 }
 
+// Now, as RFC 3339 UTC: a basket dated in the past would be abandoned by the engine's timer (lifecycle.abandon_after)
+// as soon as it is folded, and the test would depend on the day it runs.
+std::string now_rfc3339() {
+  const std::time_t t = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
 std::string snapshot_body(std::int64_t version, std::int64_t quantity) {
-  return R"({"subject_kind": "SUBJECT_KIND_BASKET", "occurred_at": "2026-11-22T13:58:12Z", "channel": "CHANNEL_WEB",
+  return R"({"subject_kind": "SUBJECT_KIND_BASKET", "occurred_at": ")" + now_rfc3339() + R"(", "channel": "CHANNEL_WEB",
     "source": {"native_id": "panier-1"}, "source_version": ")" +
          std::to_string(version) + R"(", "references": ["generic:boutique-lyon:panier-1"],
     "customers": [{"type": "CUSTOMER_REF_TYPE_LOYALTY_ID", "scope": "club", "value": "L-1"}],
