@@ -68,14 +68,36 @@ result<void> add_handoff_routes(http::router& r, handoff_service& service) {
          rapidjson::Document body;
          body.Parse(ctx.body().data(), ctx.body().size());
          if (body.HasParseError() || !body.IsObject() || !body.HasMember("to") || !body["to"].IsObject()) {
-           co_return http::json_error(beast_http::status::bad_request, "bad_body",
-                                      R"(expected {"to": {"store": "<store id>"}})", ctx.request.version());
+           co_return http::json_error(
+               beast_http::status::bad_request, "bad_body",
+               R"(expected {"to": {"store": "<store id>"}} or {"to": {"web": "<connector>:<account>"}})",
+               ctx.request.version());
          }
          const auto& to = body["to"];
          if (to.HasMember("web")) {
-           co_return http::json_error(beast_http::status::not_implemented, "web_handoff_unavailable",
-                                      "store -> web handoffs need the platform's cart call-back, not built yet",
-                                      ctx.request.version());
+           if (to.HasMember("store") || !to["web"].IsString()) {
+             co_return http::json_error(beast_http::status::bad_request, "bad_body",
+                                        R"(expected {"to": {"web": "<connector>:<account>"}})", ctx.request.version());
+           }
+           const std::string target(to["web"].GetString(), to["web"].GetStringLength());
+           const std::string id(*ctx.param("id"));
+           const std::string who = ctx.who.id;
+           std::function<result<web_handoff_created>()> job = [svc, id, target, who] {
+             return svc->request_web(id, target, who);
+           };
+           auto created = co_await ctx.blocking->run<web_handoff_created>(std::move(job));
+           if (!created) co_return handoff_error(created.err(), ctx);
+           co_return http::json_response(beast_http::status::accepted, http::build_json([&](http::json_writer& w) {
+                                           w.StartObject();
+                                           http::write_key(w, "handoff_id");
+                                           http::write_string(w, created->handoff_id);
+                                           http::write_key(w, "status");
+                                           http::write_string(w, "pending");
+                                           http::write_key(w, "expires_at");
+                                           http::write_string(w, rfc3339_ms(created->expires_at_ms));
+                                           w.EndObject();
+                                         }),
+                                         ctx.request.version());
          }
          if (!to.HasMember("store") || !to["store"].IsString() || to["store"].GetStringLength() == 0) {
            co_return http::json_error(beast_http::status::bad_request, "bad_body",

@@ -22,13 +22,21 @@ bool is_closed(const lifecycle::subject_state& s) {
   return status == "converted" || status == "expired";
 }
 
+result<std::string> new_handoff_id() {
+  std::string random(16, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(random.size())) != 1) {
+    return error::fatal("rng_failed", "no random bytes for a handoff id");
+  }
+  return "hof_" + ingest::crockford_base32(random, 26);
+}
+
 }  // namespace
 
 handoff_service::handoff_service(log::event_log& log, const read_service& reads, const core::clock& clock,
                                  handoff_options options)
     : log_(log), reads_(reads), clock_(clock), options_(std::move(options)), limiter_(options_.limits, clock) {}
 
-result<void> handoff_service::produce_and_wait(v1::Event event) {
+result<void> handoff_service::produce_and_wait(const v1::Event& event) {
   std::promise<result<log::produce_ack>> done;
   auto future = done.get_future();
   log::produce_request req;
@@ -63,12 +71,10 @@ result<handoff_created> handoff_service::request(const std::string& basket_id, c
   }
   auto code = handoff::generate_handoff_code();
   if (!code) return std::move(code).err();
-  std::string random(16, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(random.data()), static_cast<int>(random.size())) != 1) {
-    return error::fatal("rng_failed", "no random bytes for a handoff id");
-  }
+  auto handoff_id = new_handoff_id();
+  if (!handoff_id) return std::move(handoff_id).err();
   handoff_created out;
-  out.handoff_id = "hof_" + ingest::crockford_base32(random, 26);
+  out.handoff_id = std::move(handoff_id).value();
   out.code = *code;
   const std::int64_t now = clock_.now_ms();
   out.expires_at_ms = now + options_.ttl.count();
@@ -89,7 +95,61 @@ result<handoff_created> handoff_service::request(const std::string& basket_id, c
   h->set_code_sha256(core::to_hex(core::as_bytes(core::sha256(out.code))));
   lifecycle::set_ms(h->mutable_expires_at(), out.expires_at_ms);
   h->set_requested_by(requested_by);
-  if (auto p = produce_and_wait(std::move(e)); !p) return std::move(p).err();
+  if (auto p = produce_and_wait(e); !p) return std::move(p).err();
+  return out;
+}
+
+result<web_handoff_created> handoff_service::request_web(const std::string& basket_id, const std::string& web_target,
+                                                         const std::string& requested_by) {
+  const auto colon = web_target.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == web_target.size()) {
+    return error::reject("bad_web_target", R"(expected {"to": {"web": "<connector>:<account>"}})");
+  }
+  if (!options_.web_targets) {
+    return error::reject("checkout_unsupported", "no connector can create checkouts in this configuration");
+  }
+  if (auto target = options_.web_targets(std::string_view(web_target).substr(0, colon),
+                                         std::string_view(web_target).substr(colon + 1));
+      !target) {
+    // The basket exists or not independently of the target: a bad target is the request's fault (400), never 404.
+    auto err = std::move(target).err();
+    if (err.kind == error_kind::not_found) err.kind = error_kind::reject;
+    return err;
+  }
+  auto basket = reads_.subject(v1::SUBJECT_KIND_BASKET, basket_id);
+  if (!basket) return std::move(basket).err();
+  if (is_closed(*basket)) {
+    return error{error_kind::conflict, "basket_closed",
+                 "basket " + basket_id + " is " + lifecycle::status_name(*basket) + ": it cannot be handed off"};
+  }
+  if (const std::string status = lifecycle::status_name(*basket); status != "active" && status != "handed_off") {
+    // The engine would refuse the request (docs/lifecycle.md): say so now rather than leave it pending for nothing.
+    return error{error_kind::conflict, "basket_not_active",
+                 "basket " + basket_id + " is " + status + ": only an active basket can be handed off to the web"};
+  }
+  auto handoff_id = new_handoff_id();
+  if (!handoff_id) return std::move(handoff_id).err();
+  web_handoff_created out;
+  out.handoff_id = std::move(handoff_id).value();
+  const std::int64_t now = clock_.now_ms();
+  out.expires_at_ms = now + options_.ttl.count();
+
+  v1::Event e;
+  e.set_event_id("evt_" + ingest::crockford_base32(core::as_bytes(core::sha256("handoff\n" + out.handoff_id)), 26));
+  e.set_subject_kind(v1::SUBJECT_KIND_BASKET);
+  e.set_subject_id(basket_id);
+  lifecycle::set_ms(e.mutable_occurred_at(), now);
+  lifecycle::set_ms(e.mutable_received_at(), now);
+  e.set_channel(basket->common.channel);
+  e.mutable_source()->set_connector("passerelle");
+  e.mutable_source()->set_account("api");
+  e.mutable_source()->set_native_id(out.handoff_id);
+  auto* h = e.mutable_basket_handoff_requested();
+  h->set_handoff_id(out.handoff_id);
+  h->mutable_to()->set_web(web_target);
+  lifecycle::set_ms(h->mutable_expires_at(), out.expires_at_ms);
+  h->set_requested_by(requested_by);
+  if (auto p = produce_and_wait(e); !p) return std::move(p).err();
   return out;
 }
 
@@ -173,7 +233,7 @@ result<handoff_peek> handoff_service::accept(const std::string& typed_code, cons
   a->set_handoff_id(found->handoff.handoff_id);
   a->set_store_id(found->handoff.target_store);
   a->set_till_id(till_id);
-  if (auto p = produce_and_wait(std::move(e)); !p) return std::move(p).err();
+  if (auto p = produce_and_wait(e); !p) return std::move(p).err();
   remember_consumed(found->handoff.code_sha256);
   found->handoff.status = lifecycle::handoff_status::accepted;
   found->handoff.accepted_store = found->handoff.target_store;

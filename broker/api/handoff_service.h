@@ -10,6 +10,11 @@
 //   peek(code, caller)      the basket behind a code, for the target store's tills: idempotent, changes nothing.
 //   accept(code, caller)    the till recalled the basket: a BasketHandoffAccepted event is made durable; the code is
 //                           consumed (this instance refuses it at once; every instance once the engine folded it).
+//   request_web(basket, "<connector>:<account>")
+//                           store -> web: checks the target (options.web_targets) and the basket, and makes a
+//                           BasketHandoffRequested{to.web} durable. The checkout itself is created later by the web
+//                           handoff worker (broker/handoff/web_handoff_worker.h), which publishes
+//                           BasketHandoffAccepted{checkout_url} or BasketHandoffFailed.
 // Unknown and malformed codes count against the caller's lookup budget (lookup_limiter); an exhausted budget is
 // retry/"rate_limited" with the wait in the message (the routes answer 429 with Retry-After).
 //
@@ -18,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <mutex>
 #include <set>
@@ -39,6 +45,16 @@ struct handoff_options {
   std::set<std::string> stores;                    // configured store ids (the contract's `stores:`)
   handoff::lookup_limits limits;
   std::chrono::milliseconds produce_timeout{30'000};
+  // Whether checkouts can be created on `connector`:`account` (the connector is configured, supports checkouts,
+  // and knows the account). Errors: reject/"unknown_connector", reject/"checkout_unsupported", and the connector's
+  // own check_account() errors (not_found/"unknown_account", reject/"checkout_not_configured", ...). Unset: every
+  // web target is refused with reject/"checkout_unsupported". Called on the blocking pool; must be thread-safe.
+  std::function<result<void>(std::string_view connector, std::string_view account)> web_targets;
+};
+
+struct web_handoff_created {
+  std::string handoff_id;
+  std::int64_t expires_at_ms = 0;
 };
 
 struct handoff_created {
@@ -71,10 +87,15 @@ class handoff_service {
   // retry/"rate_limited".
   result<handoff_peek> peek(const std::string& typed_code, const handoff_caller& caller);
   result<handoff_peek> accept(const std::string& typed_code, const handoff_caller& caller, const std::string& till_id);
+  // Errors: reject/"bad_web_target" (not "<connector>:<account>"), the web_targets errors (as reject: the routes
+  // answer 400), not_found/"basket_not_found", conflict/"basket_closed" or conflict/"basket_not_active" (abandoned,
+  // recalled: the engine would refuse the request), retry (the log could not take the event).
+  result<web_handoff_created> request_web(const std::string& basket_id, const std::string& web_target,
+                                          const std::string& requested_by);
 
  private:
   result<handoff_peek> find(const std::string& typed_code, const handoff_caller& caller);
-  result<void> produce_and_wait(v1::Event event);
+  result<void> produce_and_wait(const v1::Event& event);
   void remember_consumed(const std::string& code_sha256);
   bool consumed(const std::string& code_sha256);
 

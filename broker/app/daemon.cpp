@@ -21,6 +21,7 @@
 #include "broker/engine/engine_topics.h"
 #include "broker/engine/lifecycle_engine.h"
 #include "broker/engine/materializer.h"
+#include "broker/handoff/web_handoff_worker.h"
 #include "broker/http/auth.h"
 #include "broker/http/ops_routes.h"
 #include "broker/http/router.h"
@@ -34,6 +35,7 @@
 #include "broker/obs/metrics.h"
 #include "broker/state/state_store.h"
 #include "connectors/register_builtin.h"
+#include "connectors/sdk/checkout_builder.h"
 #include "connectors/sdk/registry.h"
 
 namespace passerelle::app {
@@ -41,6 +43,30 @@ namespace passerelle::app {
 namespace {
 
 std::string hex(const config::sha256_digest& d) { return http::to_hex(d.data(), d.size()); }
+
+// The configured connector `name` of the current (possibly reloaded) set, or nullptr.
+std::shared_ptr<const connector::connector> configured_connector(const ingest::webhook_ingest& ingest,
+                                                                 std::string_view name) {
+  const auto set = ingest.connectors();
+  if (!set) return nullptr;
+  const auto it = set->find(name);
+  return it == set->end() ? nullptr : it->second;
+}
+
+// Whether a web handoff may target connector:account (handoff_options::web_targets).
+result<void> check_web_target(const ingest::webhook_ingest& ingest, std::string_view connector_name,
+                              std::string_view account) {
+  const auto c = configured_connector(ingest, connector_name);
+  if (!c) {
+    return error::reject("unknown_connector", "connector \"" + std::string(connector_name) + "\" is not configured");
+  }
+  const auto* builder = c->checkout();
+  if (builder == nullptr) {
+    return error::reject("checkout_unsupported",
+                         "connector " + std::string(connector_name) + " cannot create checkouts");
+  }
+  return builder->check_account(account);
+}
 
 result<std::shared_ptr<const http::credentials>> make_credentials(const config::config& cfg) {
   auto creds = std::make_shared<http::credentials>();
@@ -129,6 +155,7 @@ struct daemon::impl {
   std::unique_ptr<api::handoff_service> handoffs;
   std::unique_ptr<engine::materializer> materializer;  // started once the topics exist
   std::unique_ptr<engine::lifecycle_engine> engine;
+  std::unique_ptr<handoff::web_handoff_worker> web_handoffs;  // store -> web handoffs; started with the engine
   std::unique_ptr<ingest::webhook_ingest> ingest;
   std::unique_ptr<dlq::dead_letter_reader> dead_letters;
   http::credentials_store credentials;
@@ -162,6 +189,7 @@ struct daemon::impl {
         logger.info("topics ready", {{"prefix", cfg.kafka.topic_prefix}, {"partitions", cfg.kafka.partitions}});
         lock.unlock();
         start_engine();
+        start_web_handoffs();
         return;
       }
       logger.warn("cannot create topics yet; retrying", {{"error", created.err().message}});
@@ -198,6 +226,25 @@ struct daemon::impl {
     materializer = std::move(m).value();
     engine = std::move(e).value();
     logger.info("lifecycle engine started", {{"instance", eo.instance_id}});
+  }
+
+  // Store -> web handoffs (broker/handoff/web_handoff_worker.h): a consumer group on the basket topic, so it needs
+  // the topics too. Reads baskets from the local store; finds the target connector in the current (reloaded) set.
+  void start_web_handoffs() {
+    handoff::web_handoff_deps deps;
+    deps.log = event_log.get();
+    deps.clock = &core::system_clock::instance();
+    deps.find_connector = [this](std::string_view name) { return configured_connector(*ingest, name); };
+    deps.read_basket = [this](const std::string& id) { return reads->subject(v1::SUBJECT_KIND_BASKET, id); };
+    handoff::web_handoff_options wo;
+    wo.topic_prefix = cfg.kafka.topic_prefix;
+    auto w = handoff::web_handoff_worker::start(std::move(deps), wo);
+    if (!w) {
+      logger.error("web handoff worker not started: web handoffs stay pending", {{"error", w.err().message}});
+      return;
+    }
+    std::lock_guard lock(topics_mu);
+    web_handoffs = std::move(w).value();
   }
 
   // The engine side's state, read at probe and scrape time (stats snapshots: nothing on the engine's hot path).
@@ -277,6 +324,9 @@ result<std::unique_ptr<daemon>> daemon::start(const config::config& cfg, std::op
   handoff_opts.topic_prefix = cfg.kafka.topic_prefix;
   handoff_opts.ttl = cfg.lifecycle.handoff_ttl;
   for (const auto& store : cfg.stores) handoff_opts.stores.insert(store.id);
+  handoff_opts.web_targets = [raw_impl = p.get()](std::string_view connector_name, std::string_view account) {
+    return check_web_target(*raw_impl->ingest, connector_name, account);
+  };
   p->handoffs =
       std::make_unique<api::handoff_service>(*p->event_log, *p->reads, core::system_clock::instance(), handoff_opts);
 
@@ -368,6 +418,7 @@ void daemon::stop() {
   if (p.server) p.server->stop();  // stop accepting, drain in-flight requests
   if (p.topics_thread.joinable()) p.topics_thread.join();
   // The engine finishes its transaction, then the materializer its batch; both before the log goes.
+  if (p.web_handoffs) p.web_handoffs->stop();  // abandons calls in flight, uncommitted: redone after restart
   if (p.engine) p.engine->stop();
   if (p.materializer) p.materializer->stop();
   if (p.event_log) {
@@ -380,6 +431,7 @@ void daemon::stop() {
   p.ingest.reset();
   p.engine.reset();
   p.materializer.reset();
+  p.web_handoffs.reset();
   p.handoffs.reset();
   p.reads.reset();
   p.spool = nullptr;

@@ -30,6 +30,8 @@ class Event;
 
 namespace passerelle::connector {
 
+class checkout_builder;  // connectors/sdk/checkout_builder.h
+
 struct http_header {
   std::string name;  // as received (compare case-insensitively)
   std::string value;
@@ -84,6 +86,11 @@ class connector {
 
   // Names of headers whose values are credentials or signatures, redacted before a request is dead-lettered.
   virtual std::vector<std::string> sensitive_headers() const { return {}; }
+
+  // Optional capability: creating a checkout on the platform for a basket handed off to the web
+  // (connectors/sdk/checkout_builder.h). nullptr (the default) means this connector cannot be a web handoff
+  // target. The builder is owned by the connector and lives as long as it.
+  virtual const checkout_builder* checkout() const noexcept { return nullptr; }
 };
 
 // ---- Factories and metadata (what `passerelle connectors` lists) ----

@@ -159,4 +159,21 @@ result<std::int64_t> decimal_to_minor(std::string_view amount, std::string_view 
   return negative ? -units : units;
 }
 
+result<std::string> minor_to_decimal(std::int64_t minor, std::string_view currency) {
+  const auto exponent = currency_exponent(currency);
+  if (!exponent)
+    return error::reject("bad_amount", "currency \"" + std::string(currency) + "\" is not an ISO 4217 code");
+  // Through the unsigned magnitude, so that INT64_MIN has no overflow.
+  const bool negative = minor < 0;
+  const std::uint64_t magnitude =
+      negative ? std::uint64_t{0} - static_cast<std::uint64_t>(minor) : static_cast<std::uint64_t>(minor);
+  std::string digits = std::to_string(magnitude);
+  const auto e = static_cast<std::size_t>(*exponent);
+  if (e > 0) {
+    if (digits.size() <= e) digits.insert(0, e + 1 - digits.size(), '0');
+    digits.insert(digits.size() - e, 1, '.');
+  }
+  return negative ? "-" + digits : digits;
+}
+
 }  // namespace passerelle::connector

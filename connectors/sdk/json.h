@@ -39,4 +39,9 @@ std::optional<int> currency_exponent(std::string_view currency) noexcept;
 // Errors: reject/"bad_amount" naming the text and the currency.
 result<std::int64_t> decimal_to_minor(std::string_view amount, std::string_view currency);
 
+// The exact inverse: integer minor units of `currency` as a plain decimal string with the currency's digits
+// (1999 EUR -> "19.99", -5 EUR -> "-0.05", 500 JPY -> "500"), for platforms that take decimal strings.
+// Errors: reject/"bad_amount" for a malformed currency code.
+result<std::string> minor_to_decimal(std::int64_t minor, std::string_view currency);
+
 }  // namespace passerelle::connector

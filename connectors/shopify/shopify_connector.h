@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "connectors/sdk/connector.h"
+#include "connectors/shopify/shopify_checkout.h"
 
 namespace passerelle::connectors::shopify {
 
@@ -44,6 +45,9 @@ class shopify_connector final : public sdk::connector {
  public:
   // `accounts` is keyed by normalised shop domain (see normalize_shop_domain); built by the factory.
   explicit shopify_connector(std::map<std::string, account_settings, std::less<>> accounts);
+  // The checkout builder refers to accounts_: not copyable, not movable.
+  shopify_connector(const shopify_connector&) = delete;
+  shopify_connector& operator=(const shopify_connector&) = delete;
 
   std::string_view name() const noexcept override { return connector_name; }
 
@@ -61,11 +65,15 @@ class shopify_connector final : public sdk::connector {
 
   std::vector<std::string> sensitive_headers() const override { return {"X-Shopify-Hmac-Sha256"}; }
 
+  // Web handoffs to this shop create draft orders (shopify_checkout.h).
+  const sdk::checkout_builder* checkout() const noexcept override { return &checkout_; }
+
   // The settings of a configured shop (normalised domain), or nullptr. For call-back services (API base, token).
   const account_settings* find_account(std::string_view shop) const;
 
  private:
   std::map<std::string, account_settings, std::less<>> accounts_;
+  shopify_checkout_builder checkout_{accounts_};  // after accounts_ (initialisation order)
 };
 
 // The connector's metadata (what `passerelle connectors` lists): fields secrets (required), access_token,
