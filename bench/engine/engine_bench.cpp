@@ -60,6 +60,7 @@ constexpr const char* usage_text = R"(usage: engine_bench [options]
   --sync true|false    fsync the embedded log's writes (default true: durable, as the daemon runs)
   --data-dir DIR       parent folder for the stores and logs (default ./bench-data); removed afterwards
   --kafka BOOTSTRAP    run the engine and freshness phases on this Kafka cluster instead of the embedded log
+  --restore-threads N  parallel readers of the rebuild phase (default: state::restore_options' default, one per CPU)
 )";
 
 struct options {
@@ -72,6 +73,7 @@ struct options {
   bool sync = true;
   std::string data_dir = "./bench-data";
   std::string kafka;  // bootstrap servers; empty: embedded
+  std::size_t restore_threads = state::restore_options{}.threads;
 };
 
 std::uint64_t rss_bytes() {
@@ -210,7 +212,9 @@ bool rebuild_phase(const options& o, log::event_log& log, const std::string& cha
   std::vector<std::int32_t> all;
   for (std::int32_t p = 0; p < o.partitions; ++p) all.push_back(p);
   const auto r0 = steady::now();
-  auto restored = state::restore_changelog(log, **store, changelog, all, engine::state_record_mutations);
+  state::restore_options ro;
+  ro.threads = o.restore_threads;
+  auto restored = state::restore_changelog(log, **store, changelog, all, engine::state_record_mutations, ro);
   f.rebuild_seconds = seconds_since(r0);
   if (!restored) return std::cerr << "restore: " << restored.err().message << "\n", false;
   f.rebuilt = restored->records;
@@ -332,16 +336,17 @@ int run(const options& o) {
   std::printf(
       "RESULT baskets=%llu lines=%d sync=%d engine_backend=%s fold_events=%llu fold_events_per_s=%.0f "
       "state_bytes_per_basket=%.0f "
-      "rebuild_records=%llu rebuild_seconds=%.2f rebuild_baskets_per_s=%.0f timers=%zu timers_seconds=%.2f "
+      "restore_threads=%zu rebuild_records=%llu rebuild_seconds=%.2f rebuild_baskets_per_s=%.0f timers=%zu "
+      "timers_seconds=%.2f "
       "timers_baskets_per_s=%.0f rss_baseline_mib=%.1f rss_held_mib=%.1f rss_bytes_per_basket=%.0f "
       "engine_events=%llu engine_events_per_s=%.0f fresh_events=%zu fresh_p50_ms=%.2f fresh_p99_ms=%.2f "
       "fresh_max_ms=%.2f\n",
       static_cast<unsigned long long>(o.baskets), o.lines, o.sync ? 1 : 0, o.kafka.empty() ? "embedded" : "kafka",
       static_cast<unsigned long long>(f.folded), static_cast<double>(f.folded) / f.fold_seconds,
-      static_cast<double>(f.encoded_bytes) / static_cast<double>(o.baskets), static_cast<unsigned long long>(f.rebuilt),
-      f.rebuild_seconds, static_cast<double>(f.rebuilt) / f.rebuild_seconds, f.timers, f.timers_seconds,
-      static_cast<double>(o.baskets) / f.timers_seconds, mib(f.rss_baseline), mib(f.rss_held),
-      static_cast<double>(f.rss_held - f.rss_baseline) / static_cast<double>(o.baskets),
+      static_cast<double>(f.encoded_bytes) / static_cast<double>(o.baskets), o.restore_threads,
+      static_cast<unsigned long long>(f.rebuilt), f.rebuild_seconds, static_cast<double>(f.rebuilt) / f.rebuild_seconds,
+      f.timers, f.timers_seconds, static_cast<double>(o.baskets) / f.timers_seconds, mib(f.rss_baseline),
+      mib(f.rss_held), static_cast<double>(f.rss_held - f.rss_baseline) / static_cast<double>(o.baskets),
       static_cast<unsigned long long>(o.engine_events),
       f.engine_seconds > 0 ? static_cast<double>(o.engine_events) / f.engine_seconds : 0.0, f.fresh_ms.size(),
       percentile(f.fresh_ms, 0.50), percentile(f.fresh_ms, 0.99), f.fresh_ms.empty() ? 0.0 : f.fresh_ms.back());
@@ -373,6 +378,8 @@ int main(int argc, char** argv) {
         o.sync = v == "true";
       } else if (a == "--partitions" && has_value) {
         o.partitions = std::stoi(argv[++i]);
+      } else if (a == "--restore-threads" && has_value) {
+        o.restore_threads = std::stoul(argv[++i]);
       } else if (a == "--kafka" && has_value) {
         o.kafka = argv[++i];
       } else if (a == "--data-dir" && has_value) {

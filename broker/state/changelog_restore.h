@@ -10,10 +10,12 @@
 //
 // Thread: the caller's (it blocks on the log's reader; never call it on an I/O thread).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "broker/core/result.h"
@@ -31,6 +33,9 @@ struct restore_options {
   std::chrono::milliseconds poll_timeout{200};  // one reader poll
   int idle_polls_at_end = 10;                   // consecutive empty polls; see above
   std::chrono::milliseconds deadline{600'000};  // the whole restore; then retry/"restore_timed_out"
+  // Readers working in parallel, each on its share of the partitions (capped by the partition count). The decoder
+  // is then called from several threads at once: it must be thread-safe (the engine's are pure functions).
+  std::size_t threads = std::max<std::size_t>(1, std::thread::hardware_concurrency());
 };
 
 struct restore_stats {
