@@ -1,5 +1,6 @@
 #include "broker/engine/lifecycle_engine.h"
 
+#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -286,6 +287,26 @@ struct lifecycle_engine::worker {
     e.stats_.running = false;
   }
 
+  // One poll, then, when it brought enough records to show load, more polls for up to batch_linger to fill the
+  // batch (engine_options::batch_linger). A retriable error ends the lingering; any other stops the engine (the
+  // batch's offsets are not committed, so the next owner reads it again).
+  result<std::vector<log::record>> poll_batch() {
+    const engine_options& o = e.options_;
+    auto batch = consumer->poll(o.poll_timeout, o.max_batch_records);
+    if (!batch || o.batch_linger.count() <= 0 || batch->size() < o.linger_min_records) return batch;
+    const auto deadline = std::chrono::steady_clock::now() + o.batch_linger;
+    while (batch->size() < o.max_batch_records) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      auto more = consumer->poll(left, o.max_batch_records - batch->size());
+      if (!more && more.err().kind != error_kind::retry) return std::move(more).err();  // the engine stops
+      if (!more || more->empty()) break;
+      std::move(more->begin(), more->end(), std::back_inserter(*batch));
+    }
+    return batch;
+  }
+
   void run() {
     auto p = e.log_.open_transactional_producer({group() + "." + e.options_.instance_id, e.options_.open_timeout,
                                                  std::chrono::milliseconds(60'000), 1'000'000});
@@ -311,7 +332,7 @@ struct lifecycle_engine::worker {
       e.stats_.running = true;
     }
     while (!e.stop_.load()) {
-      auto batch = consumer->poll(e.options_.poll_timeout, e.options_.max_batch_records);
+      auto batch = poll_batch();
       if (!batch) {
         if (batch.err().kind == error_kind::retry) continue;
         return fail(batch.err());

@@ -50,6 +50,12 @@ struct engine_options {
   std::size_t max_batch_records = 2000;     // input records per transaction
   std::size_t max_timers_per_batch = 2000;  // timer firings per transaction
   std::chrono::milliseconds poll_timeout{200};
+  // Under load, a poll may return only what the client fetched so far (on Kafka, a read-committed fetch of one
+  // partition); a transaction per such small batch costs a commit each. When a poll brings at least
+  // `linger_min_records`, the engine polls again for up to `batch_linger` to fill the batch to max_batch_records.
+  // A trickle of single events is not delayed (they are below the threshold). 0 turns lingering off.
+  std::chrono::milliseconds batch_linger{20};
+  std::size_t linger_min_records = 16;
   std::chrono::milliseconds commit_timeout{30'000};
   std::chrono::milliseconds open_timeout{30'000};  // opening the transactional producer (fencing)
 };
