@@ -7,7 +7,8 @@
 #   scripts/setup.sh deps                   only check/install the system packages
 #
 # Packages are checked with dpkg-query first; apt-get runs only when something is missing (as root, or through
-# sudo when available). Builds use Ninja and ccache (CCACHE_BASEDIR = repo root, so ccache hits survive a move).
+# sudo when available). Builds use Ninja and ccache (CCACHE_BASEDIR = repo root and CCACHE_NOHASHDIR, so ccache hits
+# survive a clone elsewhere, as CI's is: without NOHASHDIR ccache hashes the build directory of every -g compile).
 #
 # Environment:
 #   PASSERELLE_JOBS        parallel build jobs, default $(nproc)
@@ -79,7 +80,7 @@ build() {
   local jobs="${PASSERELLE_JOBS:-$(nproc)}"
   [[ "${jobs}" =~ ^[1-9][0-9]*$ ]] || die "PASSERELLE_JOBS must be a positive integer, got '${jobs}'"
 
-  export CCACHE_BASEDIR="${ROOT}"
+  export CCACHE_BASEDIR="${ROOT}" CCACHE_NOHASHDIR=true
   log "configuring ${dir} (${type})"
   cmake -S "${ROOT}" -B "${dir}" "${cmake_args[@]}" >"${ROOT}/build/${type}.configure.log" 2>&1 ||
     { cat "${ROOT}/build/${type}.configure.log" >&2; die "CMake configure failed for ${type}"; }
