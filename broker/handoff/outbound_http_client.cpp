@@ -2,6 +2,8 @@
 
 #include "broker/handoff/outbound_http_client.h"
 
+#include "broker/core/url_authority.h"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
@@ -13,7 +15,6 @@
 
 #include <openssl/ssl.h>
 
-#include <charconv>
 
 namespace passerelle::handoff {
 
@@ -107,31 +108,11 @@ result<outbound_url> parse_outbound_url(std::string_view url) {
   const std::string_view authority = rest.substr(0, end);
   out.target = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
   if (out.target.front() == '?') out.target.insert(0, 1, '/');
-  if (authority.find('@') != std::string_view::npos) return bad("no user information in the URL");
-  std::string_view port;
-  if (authority.starts_with('[')) {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unclosed '[' in the host");
-    out.host = std::string(authority.substr(1, close - 1));
-    const auto after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (!after.starts_with(':')) return bad("unexpected text after the IPv6 host");
-      port = after.substr(1);
-    }
-  } else {
-    const auto colon = authority.rfind(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-  }
-  if (out.host.empty()) return bad("no host");
-  if (!port.empty() || authority.ends_with(':')) {
-    unsigned v = 0;
-    const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
-    if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || v == 0 || v > 65535) {
-      return bad("the port must be 1..65535");
-    }
-    out.port = std::to_string(v);
-  }
+  auto parsed = core::parse_url_authority(authority);
+  if (const auto* why = std::get_if<std::string>(&parsed)) return bad(*why);
+  auto& a = std::get<core::url_authority>(parsed);
+  out.host = std::move(a.host);
+  if (!a.port.empty()) out.port = std::move(a.port);
   return out;
 }
 
