@@ -30,6 +30,28 @@ result<std::string> new_handoff_id() {
   return "hof_" + ingest::crockford_base32(random, 26);
 }
 
+// The BasketHandoffRequested event of a new handoff of `basket`, from the API, without its target (the caller sets
+// `to` and, for a store, the code's digest). Its id derives from the handoff id: a retried request is one event.
+v1::Event handoff_requested(const std::string& basket_id, const lifecycle::subject_state& basket,
+                            const std::string& handoff_id, std::int64_t now_ms, std::int64_t expires_at_ms,
+                            const std::string& requested_by) {
+  v1::Event e;
+  e.set_event_id("evt_" + ingest::crockford_base32(core::as_bytes(core::sha256("handoff\n" + handoff_id)), 26));
+  e.set_subject_kind(v1::SUBJECT_KIND_BASKET);
+  e.set_subject_id(basket_id);
+  lifecycle::set_ms(e.mutable_occurred_at(), now_ms);
+  lifecycle::set_ms(e.mutable_received_at(), now_ms);
+  e.set_channel(basket.common.channel);
+  e.mutable_source()->set_connector("passerelle");
+  e.mutable_source()->set_account("api");
+  e.mutable_source()->set_native_id(handoff_id);
+  auto* h = e.mutable_basket_handoff_requested();
+  h->set_handoff_id(handoff_id);
+  lifecycle::set_ms(h->mutable_expires_at(), expires_at_ms);
+  h->set_requested_by(requested_by);
+  return e;
+}
+
 }  // namespace
 
 handoff_service::handoff_service(log::event_log& log, const read_service& reads, const core::clock& clock,
@@ -79,22 +101,10 @@ result<handoff_created> handoff_service::request(const std::string& basket_id, c
   const std::int64_t now = clock_.now_ms();
   out.expires_at_ms = now + options_.ttl.count();
 
-  v1::Event e;
-  e.set_event_id("evt_" + ingest::crockford_base32(core::as_bytes(core::sha256("handoff\n" + out.handoff_id)), 26));
-  e.set_subject_kind(v1::SUBJECT_KIND_BASKET);
-  e.set_subject_id(basket_id);
-  lifecycle::set_ms(e.mutable_occurred_at(), now);
-  lifecycle::set_ms(e.mutable_received_at(), now);
-  e.set_channel(basket->common.channel);
-  e.mutable_source()->set_connector("passerelle");
-  e.mutable_source()->set_account("api");
-  e.mutable_source()->set_native_id(out.handoff_id);
+  v1::Event e = handoff_requested(basket_id, *basket, out.handoff_id, now, out.expires_at_ms, requested_by);
   auto* h = e.mutable_basket_handoff_requested();
-  h->set_handoff_id(out.handoff_id);
   h->mutable_to()->set_store_id(store_id);
   h->set_code_sha256(core::to_hex(core::as_bytes(core::sha256(out.code))));
-  lifecycle::set_ms(h->mutable_expires_at(), out.expires_at_ms);
-  h->set_requested_by(requested_by);
   if (auto p = produce_and_wait(e); !p) return std::move(p).err();
   return out;
 }
@@ -134,21 +144,8 @@ result<web_handoff_created> handoff_service::request_web(const std::string& bask
   const std::int64_t now = clock_.now_ms();
   out.expires_at_ms = now + options_.ttl.count();
 
-  v1::Event e;
-  e.set_event_id("evt_" + ingest::crockford_base32(core::as_bytes(core::sha256("handoff\n" + out.handoff_id)), 26));
-  e.set_subject_kind(v1::SUBJECT_KIND_BASKET);
-  e.set_subject_id(basket_id);
-  lifecycle::set_ms(e.mutable_occurred_at(), now);
-  lifecycle::set_ms(e.mutable_received_at(), now);
-  e.set_channel(basket->common.channel);
-  e.mutable_source()->set_connector("passerelle");
-  e.mutable_source()->set_account("api");
-  e.mutable_source()->set_native_id(out.handoff_id);
-  auto* h = e.mutable_basket_handoff_requested();
-  h->set_handoff_id(out.handoff_id);
-  h->mutable_to()->set_web(web_target);
-  lifecycle::set_ms(h->mutable_expires_at(), out.expires_at_ms);
-  h->set_requested_by(requested_by);
+  v1::Event e = handoff_requested(basket_id, *basket, out.handoff_id, now, out.expires_at_ms, requested_by);
+  e.mutable_basket_handoff_requested()->mutable_to()->set_web(web_target);
   if (auto p = produce_and_wait(e); !p) return std::move(p).err();
   return out;
 }
