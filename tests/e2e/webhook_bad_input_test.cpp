@@ -71,13 +71,14 @@ bool slow_sender_is_cut(std::uint16_t port, const std::string& target, const hea
   return closed && got.empty();
 }
 
-// A 2 MiB body, announced by Content-Length: 413 as soon as the header is read (the rest is never read).
+// A 2 MiB body, announced by Content-Length: 413 as soon as the header is read, before any of the body. Only the
+// header is sent: the server closes the connection after its answer, and a client still writing the body then
+// gets EPIPE (or a reset that can discard the answer) depending on timing.
 answer two_mib(std::uint16_t port, const std::string& target, const header_list& headers) {
   http::test::client c(port);
   std::string raw = "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   for (const auto& [k, v] : headers) raw += k + ": " + v + "\r\n";
-  raw += "Content-Length: " + std::to_string(std::size_t{2} * 1024 * 1024) + "\r\n\r\n" +
-         std::string(std::size_t{64} * 1024, '{');
+  raw += "Content-Length: " + std::to_string(std::size_t{2} * 1024 * 1024) + "\r\n\r\n";
   c.write_raw(raw);
   return parse_answer(c.read());
 }
@@ -116,8 +117,8 @@ void check_row(row& r, answer got) {
 }
 
 // Everything the rows promise about the log and /metrics.
-void check_outcomes(const std::string& connector, const std::vector<row>& rows, const std::string& metrics,
-                    e2e_daemon& d, const std::string& redacted_header) {
+void check_outcomes(const std::string& connector, const std::vector<row>& rows, e2e_daemon& d,
+                    const std::string& redacted_header) {
   // /metrics, from the same table: what reached ingest, what was refused and why, what was produced.
   std::map<std::string, double> rejected;
   std::map<std::string, double> dead;
@@ -135,6 +136,13 @@ void check_outcomes(const std::string& connector, const std::vector<row>& rows, 
     if (r.status == 200) produced += static_cast<double>(r.got.event_ids.size());
   }
   {
+    // A slow sender's connection is closed by Beast's timer before the server's coroutine counts the refusal, so
+    // the client can see the cut a moment before /metrics does: wait (bounded) until every request is counted.
+    std::string metrics;
+    http::test::wait_until([&] {
+      metrics = d.metrics();
+      return metric_sum(metrics, "passerelle_webhooks_received_total", {{"connector", connector}}) >= received;
+    });
     INFO(metrics);
     CHECK(metric_sum(metrics, "passerelle_webhooks_received_total", {{"connector", connector}}) == received);
     for (const auto& [code, n] : rejected) {
@@ -269,7 +277,7 @@ TEST_CASE("bad inputs through the daemon: shopify", "[e2e][embedded][shopify]") 
                            fixture.body.size()));
   rows.push_back(stopped_by_http(expect("slow sender", 0, "read_timeout")));
 
-  check_outcomes("shopify", rows, d.metrics(), d, "X-Shopify-Hmac-Sha256");
+  check_outcomes("shopify", rows, d, "X-Shopify-Hmac-Sha256");
 }
 
 TEST_CASE("bad inputs through the daemon: woocommerce", "[e2e][embedded][woocommerce]") {
@@ -343,7 +351,7 @@ TEST_CASE("bad inputs through the daemon: woocommerce", "[e2e][embedded][woocomm
                            fixture.body.size()));
   rows.push_back(stopped_by_http(expect("slow sender", 0, "read_timeout")));
 
-  check_outcomes("woocommerce", rows, d.metrics(), d, "X-WC-Webhook-Signature");
+  check_outcomes("woocommerce", rows, d, "X-WC-Webhook-Signature");
 }
 
 TEST_CASE("bad inputs through the daemon: generic", "[e2e][embedded][generic]") {
@@ -414,7 +422,7 @@ TEST_CASE("bad inputs through the daemon: generic", "[e2e][embedded][generic]") 
                            fixture.body.size()));
   rows.push_back(stopped_by_http(expect("slow sender", 0, "read_timeout")));
 
-  check_outcomes("generic", rows, d.metrics(), d, "X-Passerelle-Signature");
+  check_outcomes("generic", rows, d, "X-Passerelle-Signature");
 }
 
 TEST_CASE("a webhook for a connector that is not configured gets 404 and stores nothing", "[e2e][embedded]") {
