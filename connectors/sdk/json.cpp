@@ -1,6 +1,9 @@
 #include "connectors/sdk/json.h"
 
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 #include <limits>
 
@@ -8,50 +11,74 @@ namespace passerelle::connector {
 
 namespace {
 
-// Maximum nesting of objects/arrays, ignoring brackets inside strings. Linear, no recursion.
-int nesting_depth(std::string_view text) noexcept {
-  int depth = 0;
-  int max_depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '{' || c == '[')
-      max_depth = std::max(max_depth, ++depth);
-    else if (c == '}' || c == ']')
-      --depth;
+// Forwards RapidJSON's SAX events to the document being built, refusing nesting deeper than `max_depth` as it goes:
+// one pass over the text, the depth bound checked before a level is opened.
+class depth_limited_builder {
+ public:
+  using Ch = char;
+  depth_limited_builder(rapidjson::Document& doc, int max_depth) noexcept : doc_(doc), max_depth_(max_depth) {}
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(std::int64_t i) { return doc_.Int64(i); }
+  bool Uint64(std::uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool RawNumber(const Ch* str, rapidjson::SizeType length, bool copy) { return doc_.RawNumber(str, length, copy); }
+  bool String(const Ch* str, rapidjson::SizeType length, bool copy) { return doc_.String(str, length, copy); }
+  bool Key(const Ch* str, rapidjson::SizeType length, bool copy) { return doc_.Key(str, length, copy); }
+  bool StartObject() { return open() && doc_.StartObject(); }
+  bool EndObject(rapidjson::SizeType members) {
+    --depth_;
+    return doc_.EndObject(members);
   }
-  return max_depth;
-}
+  bool StartArray() { return open() && doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) {
+    --depth_;
+    return doc_.EndArray(elements);
+  }
+
+  bool too_deep() const noexcept { return too_deep_; }
+
+ private:
+  bool open() noexcept {
+    if (++depth_ > max_depth_) too_deep_ = true;
+    return !too_deep_;
+  }
+
+  rapidjson::Document& doc_;
+  int max_depth_;
+  int depth_ = 0;
+  bool too_deep_ = false;
+};
 
 }  // namespace
 
 result<void> parse_json(std::string_view text, rapidjson::Document& doc, int max_depth) {
-  if (nesting_depth(text) > max_depth) {
-    return error::reject("too_deep", "JSON nests deeper than " + std::to_string(max_depth) + " levels");
-  }
   // Without kParseStopWhenDoneFlag, RapidJSON refuses anything but whitespace after the root value.
   constexpr unsigned flags =
       rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
-  doc.Parse<flags>(text.data(), text.size());
-  if (doc.HasParseError()) {
-    const auto code = doc.GetParseError();
+  rapidjson::ParseResult parsed;
+  bool too_deep = false;
+  auto build = [&](rapidjson::Document& d) {
+    depth_limited_builder builder(d, max_depth);
+    rapidjson::MemoryStream bytes(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+    rapidjson::Reader reader;
+    parsed = reader.Parse<flags>(in, builder);
+    too_deep = builder.too_deep();
+    return !parsed.IsError();
+  };
+  doc.Populate(build);
+  if (too_deep) return error::reject("too_deep", "JSON nests deeper than " + std::to_string(max_depth) + " levels");
+  if (parsed.IsError()) {
+    const auto code = parsed.Code();
     if (code == rapidjson::kParseErrorStringInvalidEncoding) {
-      return error::reject("invalid_utf8",
-                           "body is not valid UTF-8 (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
+      return error::reject("invalid_utf8", "body is not valid UTF-8 (at byte " + std::to_string(parsed.Offset()) + ")");
     }
     return error::reject("invalid_json", std::string("body is not valid JSON: ") + rapidjson::GetParseError_En(code) +
-                                             " (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
+                                             " (at byte " + std::to_string(parsed.Offset()) + ")");
   }
   return ok();
 }

@@ -1,8 +1,9 @@
 #pragma once
 // Strict, bounded JSON parsing for connectors (RapidJSON underneath), and exact decimal money.
 //
-// parse_json() refuses what a hostile sender could use against us: nesting deeper than a bound (checked by a
-// linear pre-scan, before any recursion), invalid UTF-8, trailing garbage. Numbers are kept as their source text
+// parse_json() refuses what a hostile sender could use against us: nesting deeper than a bound (checked while
+// parsing, in one pass, before a level is opened; the parser is iterative, never recursive), invalid UTF-8, trailing
+// garbage. Numbers are kept as their source text
 // (kParseNumbersAsStringsFlag) so "19.99" never passes through a binary float: money is exact.
 
 #include <cstdint>
