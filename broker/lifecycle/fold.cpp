@@ -979,12 +979,16 @@ class folder {
   }
 
   // ---- wishlists ----
+  // Content of a deleted wishlist is late (applied, status unchanged) when its source had a newer event at the
+  // deletion, else illegal. Content of a converted wishlist reactivates it only when newer than the conversion:
+  // older content arriving after it is late too, so the order of arrival cannot change the status.
   bool wishlist_content_allowed(wishlist_data& w, std::string_view what) {
-    if (w.status != v1::WISHLIST_STATE_DELETED) return true;
+    if (w.status != v1::WISHLIST_STATE_DELETED && w.status != v1::WISHLIST_STATE_CONVERTED) return true;
     if (is_late()) {
       out_.late = true;
       return true;
     }
+    if (w.status == v1::WISHLIST_STATE_CONVERTED) return true;
     reject("illegal_transition", std::string(what) + ": the wishlist is deleted");
     return false;
   }
@@ -1085,6 +1089,7 @@ class folder {
         accept(false);
         if (!p.order_reference().empty()) w.order_references.push_back(p.order_reference());
         w.status = v1::WISHLIST_STATE_CONVERTED;
+        close();  // content older than the conversion, arriving later, does not reactivate the wishlist
         return;
       }
       case v1::Event::kWishlistDeleted:

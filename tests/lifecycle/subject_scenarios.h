@@ -436,8 +436,9 @@ std::vector<delivery> with_illegal(std::mt19937_64& rng, const subject_chain& c,
 
 struct wishlist_scenario {
   std::string subject;
-  std::vector<v1::Event> content;     // the platform's events, source_version 1001..1000+n (in version order)
-  std::optional<v1::Event> deletion;  // WishlistDeleted at the platform's newest version
+  std::vector<v1::Event> content;  // the platform's events, source_version 1001..1000+n (in version order)
+  // WishlistDeleted or WishlistConverted at the platform's newest version: content arriving after it is late.
+  std::optional<v1::Event> deletion;
 };
 
 inline v1::Line random_item(std::mt19937_64& rng) {
@@ -488,9 +489,13 @@ inline wishlist_scenario make_wishlist_scenario(std::mt19937_64& rng, const std:
     s.content.push_back(std::move(ev));
   }
   if (uniform(rng, 0, 2) == 0) {
-    v1::Event del = envelope(v1::SUBJECT_KIND_WISHLIST, subject, subject + "-deleted",
+    v1::Event del = envelope(v1::SUBJECT_KIND_WISHLIST, subject, subject + "-ended",
                              env{.version = 1000 + n + 1, .at_ms = t0 + std::int64_t{n + 1} * 1000});
-    del.mutable_wishlist_deleted()->set_reason("customer");
+    if (uniform(rng, 0, 1) == 0) {
+      del.mutable_wishlist_deleted()->set_reason("customer");
+    } else {
+      del.mutable_wishlist_converted()->set_order_reference("shopify:shop.example.com:order-" + subject);
+    }
     s.deletion = std::move(del);
   }
   return s;
