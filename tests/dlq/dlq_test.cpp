@@ -368,9 +368,9 @@ TEST_CASE("listing pages newest first across partitions with an opaque cursor", 
 
 TEST_CASE("dlq usage and configuration errors exit 2 with one line", "[dlq][cli]") {
   const auto check_usage = [](std::vector<std::string> args, const std::string& needle,
-                              std::optional<std::string> key = std::string(admin_key)) {
+                              const std::optional<std::string>& key = std::string(admin_key)) {
     INFO(needle);
-    const auto o = run_dlq(std::move(args), std::move(key));
+    const auto o = run_dlq(std::move(args), key);
     CHECK(o.code == 2);
     CHECK(o.out.empty());
     CHECK(o.err.find(needle) != std::string::npos);
