@@ -17,7 +17,6 @@
 
 namespace lc = passerelle::lifecycle;
 namespace v1 = passerelle::v1;
-using lc::test::env;
 using lc::test::in_order;
 using lc::test::make_scenario;
 using lc::test::perturbed;

@@ -113,13 +113,14 @@ class spawned_child {
 
   // N of the last line "<word> N" seen so far (progress counters a child prints), or -1.
   long long last(const std::string& word) const {
-    for (auto it = lines_.rbegin(); it != lines_.rend(); ++it) {
-      std::istringstream fields(*it);
+    long long found = -1;
+    for (const auto& l : lines_) {
+      std::istringstream fields(l);
       std::string w;
       long long n = 0;
-      if (fields >> w >> n && w == word) return n;
+      if (fields >> w >> n && w == word) found = n;
     }
-    return -1;
+    return found;
   }
 
   void kill_hard() {
