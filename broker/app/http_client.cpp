@@ -14,7 +14,6 @@
 
 #include <openssl/ssl.h>
 
-
 namespace passerelle::app {
 
 namespace {

@@ -15,7 +15,6 @@
 
 #include <openssl/ssl.h>
 
-
 namespace passerelle::handoff {
 
 namespace {
