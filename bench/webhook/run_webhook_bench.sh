@@ -28,6 +28,9 @@
 #   BENCH_LOADGEN_THREADS  webhook_load threads, default 1
 #   BENCH_BUILD          1 (default): build first; 0: use what is built
 #   BENCH_RESULTS        results file, default bench/webhook/results/<UTC time>.txt
+#   BENCH_ENGINE         1: Passerelle also runs its lifecycle engine (folding every event, in Kafka transactions,
+#                        on the same broker and CPUs); default 0: an ingest instance (lifecycle.engine: false), the
+#                        same job as the peer's
 #   BENCH_PERF           1: profile Passerelle (perf record) during its round-1 run, if perf is installed; the
 #                        summary goes to <results>.perf.txt
 #   KAFKA_PORT           default 29592 (controller on +1); PASSERELLE_PORT default 29610; PEER_PORT 29611
@@ -56,6 +59,7 @@ readonly PARTITIONS="${BENCH_PARTITIONS:-12}"
 readonly LOADGEN_THREADS="${BENCH_LOADGEN_THREADS:-1}"
 readonly DO_BUILD="${BENCH_BUILD:-1}"
 readonly DO_PERF="${BENCH_PERF:-0}"
+readonly ENGINE="${BENCH_ENGINE:-0}"
 readonly SHOPS=8
 export KAFKA_PORT="${KAFKA_PORT:-29592}"
 readonly PASSERELLE_PORT="${PASSERELLE_PORT:-29610}"
@@ -161,6 +165,8 @@ start_passerelle() {  # start_passerelle TAG
     echo "kafka: { bootstrap_servers: \"${BOOTSTRAP}\", topic_prefix: \"bench.${tag}.p.\", partitions: ${PARTITIONS} }"
     echo "plugins: { dir: \"\" }"
     echo "log: { level: warn }"
+    # Like for like with the peer, which only ingests: no lifecycle engine in this instance unless BENCH_ENGINE=1.
+    if [[ "${ENGINE}" == 1 ]]; then echo "lifecycle: { engine: true }"; else echo "lifecycle: { engine: false }"; fi
     echo "connectors:"
     echo "  shopify:"
     echo "    accounts:"

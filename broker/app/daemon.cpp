@@ -189,7 +189,7 @@ struct daemon::impl {
         logger.info("topics ready", {{"prefix", cfg.kafka.topic_prefix}, {"partitions", cfg.kafka.partitions}});
         lock.unlock();
         start_engine();
-        start_web_handoffs();
+        if (cfg.lifecycle.engine) start_web_handoffs();
         return;
       }
       logger.warn("cannot create topics yet; retrying", {{"error", created.err().message}});
@@ -208,6 +208,13 @@ struct daemon::impl {
       std::lock_guard lock(topics_mu);
       materializer_start_error = m.err().code + ": " + m.err().message;
       engine_start_error = "not started: the materializer failed to start";
+      return;
+    }
+    if (!cfg.lifecycle.engine) {
+      // An ingest and read instance: reads stay current from what the engine instances write.
+      std::lock_guard lock(topics_mu);
+      materializer = std::move(m).value();
+      logger.info("lifecycle engine off on this instance (lifecycle.engine: false)", {});
       return;
     }
     engine::engine_options eo;
@@ -252,6 +259,7 @@ struct daemon::impl {
     std::lock_guard lock(topics_mu);
     engine_health h;
     h.topics_ready = topics_ready;
+    h.engine_enabled = cfg.lifecycle.engine;
     h.engine_error = engine_start_error;
     h.materializer_error = materializer_start_error;
     if (engine) {

@@ -13,7 +13,7 @@ result<void> engine_readiness(const engine_health& h) {
   if (!h.materializer_error.empty()) {
     return error::retry("materializer_failed", "materializer (reads no longer update): " + h.materializer_error);
   }
-  if (!h.engine || !h.materializer_applied) {
+  if ((h.engine_enabled && !h.engine) || !h.materializer_applied) {
     return error::retry("engine_starting", "the lifecycle engine and the materializer are starting");
   }
   return ok();

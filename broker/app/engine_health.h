@@ -38,6 +38,8 @@ namespace passerelle::app {
 struct engine_health {
   // Whether the topics exist: until then neither component is started (not an error: the daemon retries).
   bool topics_ready = false;
+  // lifecycle.engine: false runs no engine here (ingest and reads only): its absence is then not "starting".
+  bool engine_enabled = true;
   std::optional<engine::engine_stats> engine;         // nullopt: not started (yet, or its start failed)
   std::string engine_error;                           // why it is not running: its start failure or last_error; "" none
   std::optional<std::uint64_t> materializer_applied;  // nullopt: not started (yet, or its start failed)

@@ -230,10 +230,11 @@ class reader {
     if (const YAML::Node* n = get(top, "stores")) cfg.stores = read_stores(*n, "stores");
     if (const YAML::Node* n = get(top, "limits")) cfg.limits = read_limits(*n, "limits");
     if (const YAML::Node* n = get(top, "lifecycle")) {
-      const auto f = fields(*n, "lifecycle", {"abandon_after", "handoff_ttl", "quote_ttl"});
+      const auto f = fields(*n, "lifecycle", {"abandon_after", "handoff_ttl", "quote_ttl", "engine"});
       read_duration(f, "lifecycle", "abandon_after", cfg.lifecycle.abandon_after);
       read_duration(f, "lifecycle", "handoff_ttl", cfg.lifecycle.handoff_ttl);
       read_duration(f, "lifecycle", "quote_ttl", cfg.lifecycle.quote_ttl);
+      if (const YAML::Node* e = get(f, "engine")) cfg.lifecycle.engine = boolean(*e, child_path("lifecycle", "engine"));
     }
     if (const YAML::Node* n = get(top, "dedup")) {
       const auto f = fields(*n, "dedup", {"window"});
@@ -309,6 +310,14 @@ class reader {
       fail(path, what + ", got " + quote(v));
     }
     return out;
+  }
+
+  static bool boolean(const YAML::Node& node, const std::string& path) {
+    if (!node.IsScalar()) fail(path, "expected true or false, got " + describe(node));
+    const std::string v = substitute_env(node.Scalar(), path);
+    if (v == "true") return true;
+    if (v == "false") return false;
+    fail(path, "expected true or false, got " + quote(v));
   }
 
   static void read_duration(const field_map& f, const std::string& section, const std::string& key,

@@ -159,6 +159,9 @@ struct lifecycle_config {
   std::chrono::milliseconds abandon_after{std::chrono::hours{24}};
   std::chrono::milliseconds handoff_ttl{std::chrono::hours{2}};
   std::chrono::milliseconds quote_ttl{std::chrono::hours{720}};
+  // Whether this instance runs the lifecycle engine (and the web handoff worker). false: an ingest and read
+  // instance only (webhooks, reads from the materialised store); some other instance must run the engine.
+  bool engine = true;
   bool operator==(const lifecycle_config&) const = default;
 };
 

@@ -67,6 +67,7 @@ std::optional<std::string> first_restart_difference(const config& a, const confi
   if (a.lifecycle.abandon_after != b.lifecycle.abandon_after) return "lifecycle.abandon_after";
   if (a.lifecycle.handoff_ttl != b.lifecycle.handoff_ttl) return "lifecycle.handoff_ttl";
   if (a.lifecycle.quote_ttl != b.lifecycle.quote_ttl) return "lifecycle.quote_ttl";
+  if (a.lifecycle.engine != b.lifecycle.engine) return "lifecycle.engine";
   if (a.dedup.window != b.dedup.window) return "dedup.window";
   if (a.lag.groups != b.lag.groups) return "lag.groups";
   if (a.lag.window != b.lag.window) return "lag.window";

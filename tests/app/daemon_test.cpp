@@ -178,6 +178,22 @@ TEST_CASE("the engine's and the materializer's progress is on /metrics, read at 
   CHECK(sample(after, "passerelle_engine_events_total{outcome=\"invalid\"} ") == 0);
 }
 
+TEST_CASE("lifecycle.engine: false runs an ingest and read instance: ready, webhooks durable, nothing folded",
+          "[daemon][engine]") {
+  running_daemon r("secret-1", "", "lifecycle: { engine: false }\n");  // ready, or the constructor fails
+  REQUIRE(post_signed(r.d->port(), "secret-1", "delivery-off-1").result() == bh::status::ok);
+  std::string m;
+  CHECK(http::test::wait_until([&] {
+    m = scrape(r.d->port());
+    return sample(m, "passerelle_events_produced_total{connector=\"generic\",account=\"acme\"} ") >= 1;
+  }));
+  INFO(m);
+  CHECK(sample(m, "passerelle_engine_running ") == 0);
+  CHECK(sample(m, "passerelle_engine_failed ") == 0);
+  CHECK(sample(m, "passerelle_materializer_running ") == 1);
+  CHECK(sample(m, "passerelle_engine_events_total{outcome=\"applied\"} ") == 0);
+}
+
 TEST_CASE("connectors.<name>.body_bytes bounds that connector's webhooks only; refusals are counted per connector",
           "[daemon][limits]") {
   running_daemon r("secret-1",

@@ -60,6 +60,12 @@ TEST_CASE("readiness fails while the engine or the materializer is not started o
   h = running_health();
   h.engine.reset();
   CHECK(readiness_code(h) == "engine_starting");
+
+  // lifecycle.engine: false: no engine on this instance is not a failure; the materializer is still required.
+  h.engine_enabled = false;
+  CHECK(readiness_code(h) == "ready");
+  h.materializer_applied.reset();
+  CHECK(readiness_code(h) == "engine_starting");
 }
 
 TEST_CASE("engine metrics follow the stats snapshots as counters and gauges", "[daemon][engine][metrics]") {

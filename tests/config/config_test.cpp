@@ -62,6 +62,7 @@ TEST_CASE("no configuration gives the contract's defaults", "[config]") {
   CHECK(c.lifecycle.abandon_after == 24h);
   CHECK(c.lifecycle.handoff_ttl == 2h);
   CHECK(c.lifecycle.quote_ttl == 720h);
+  CHECK(c.lifecycle.engine);
   CHECK(c.dedup.window == 72h);
   CHECK(c.lag.groups.empty());
   CHECK(c.lag.window == 10min);
@@ -96,7 +97,7 @@ plugins:   { dir: /usr/lib/passerelle/plugins }
 stores:
   - { id: "paris-01", tokens: ["sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ae", "till-secret"] }
 limits:    { body_bytes: 2097152, header_bytes: 8192, read_timeout_ms: 5000, max_connections: 500 }
-lifecycle: { abandon_after: 12h, handoff_ttl: 90m, quote_ttl: 2h30m }
+lifecycle: { abandon_after: 12h, handoff_ttl: 90m, quote_ttl: 2h30m, engine: false }
 dedup:     { window: 48h }
 lag:       { groups: [passerelle-engine], window: 5m }
 log:       { format: json, level: debug }
@@ -165,6 +166,7 @@ log:       { format: json, level: debug }
   CHECK(c.lifecycle.abandon_after == 12h);
   CHECK(c.lifecycle.handoff_ttl == 90min);
   CHECK(c.lifecycle.quote_ttl == 150min);
+  CHECK_FALSE(c.lifecycle.engine);
   CHECK(c.dedup.window == 48h);
   CHECK(c.lag.groups == std::vector<std::string>{"passerelle-engine"});
   CHECK(c.lag.window == 5min);
@@ -187,6 +189,7 @@ TEST_CASE("every error names its key on one line", "[config]") {
   };
   const bad cases[] = {
       {"kafka: { partitions: x }", R"(config: kafka.partitions: expected an integer from 1 to 10000, got "x")"},
+      {"lifecycle: { engine: yes }", R"(config: lifecycle.engine: expected true or false, got "yes")"},
       {"kafka: { partitions: 0 }", R"(config: kafka.partitions: expected an integer from 1 to 10000, got "0")"},
       {"kafka: { partitions: [1] }", "config: kafka.partitions: expected an integer from 1 to 10000, got a list"},
       {"kafka: { replication_factor: 40000 }",
