@@ -120,15 +120,21 @@ TEST_CASE("kafka: the engine killed with SIGKILL mid-stream and restarted folds 
   const expectation want = expect(order, cfg);
   REQUIRE(want.applied > 200);
 
-  // One idempotent producer: each subject's records land in its partition in this order.
-  kt::completions acks;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const v1::Event& e = order[i];
-    log->produce({topic_for_kind(prefix, e.subject_kind()), e.subject_id(), e.SerializeAsString(), {}, std::nullopt},
-                 acks.slot(static_cast<int>(i)));
-  }
-  REQUIRE(acks.wait_for(order.size()));
-  for (const auto& [i, r] : acks.results()) REQUIRE(r.ok());
+  // One idempotent producer: each subject's records land in its partition in this order. The first half goes in
+  // before the first instance starts, the second half only after it was killed: however fast the first instance is,
+  // its successor has work left, and the kill lands while the first half is being folded.
+  const auto produce_range = [&](std::size_t from, std::size_t to) {
+    kt::completions acks;
+    for (std::size_t i = from; i < to; ++i) {
+      const v1::Event& e = order[i];
+      log->produce({topic_for_kind(prefix, e.subject_kind()), e.subject_id(), e.SerializeAsString(), {}, std::nullopt},
+                   acks.slot(static_cast<int>(i)));
+    }
+    REQUIRE(acks.wait_for(to - from));
+    for (const auto& [i, r] : acks.results()) REQUIRE(r.ok());
+  };
+  const std::size_t half = order.size() / 2;
+  produce_range(0, half);
 
   temp_dir dir;
   // Small batches: many transactions, so the kill lands in the middle of the stream.
@@ -138,7 +144,7 @@ TEST_CASE("kafka: the engine killed with SIGKILL mid-stream and restarted folds 
   long long folded_before_kill = 0;
   {
     spawned_child first(args);
-    while (first.last("folded") < static_cast<long long>(want.applied / 4)) {
+    while (first.last("folded") < static_cast<long long>(want.applied / 8)) {
       INFO("child output: " << (first.lines().empty() ? "" : first.lines().back()));
       REQUIRE(first.read_until("folded", deadline));
     }
@@ -147,6 +153,7 @@ TEST_CASE("kafka: the engine killed with SIGKILL mid-stream and restarted folds 
   }
   INFO("folded before the kill: " << folded_before_kill << " of " << want.applied);
   CHECK(folded_before_kill < static_cast<long long>(want.applied));
+  produce_range(half, order.size());
 
   spawned_child second(args);
   const std::string state_topic = log::topics::full_name(prefix, state_changelog_topic);
@@ -159,6 +166,10 @@ TEST_CASE("kafka: the engine killed with SIGKILL mid-stream and restarted folds 
     // Wait for the successor's progress (bounded), never a bare sleep.
     (void)second.read_until("transactions", std::min(deadline, std::chrono::steady_clock::now() + 1s));
     for (const auto& l : second.lines()) REQUIRE_FALSE(l.starts_with("error"));
+  }
+  // The successor folded the second half at least (its progress lines may not have been read yet).
+  while (second.last("folded") <= 0 && std::chrono::steady_clock::now() < deadline) {
+    (void)second.read_until("folded", std::min(deadline, std::chrono::steady_clock::now() + 1s));
   }
   CHECK(second.last("folded") > 0);
 
