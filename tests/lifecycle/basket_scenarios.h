@@ -6,6 +6,8 @@
 // tests/lifecycle/fold_property_test.cpp and tests/engine/engine_kafka_crash_test.cpp.
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +15,12 @@
 #include "tests/lifecycle/event_builders.h"
 
 namespace passerelle::lifecycle::test {
+
+// The property tests' base seed: PASSERELLE_PROPERTY_SEED when set (to replay a failure), else a fixed one.
+inline std::uint64_t property_base_seed() {
+  if (const char* s = std::getenv("PASSERELLE_PROPERTY_SEED")) return std::strtoull(s, nullptr, 10);
+  return 20240603;
+}
 
 struct scenario {
   std::vector<v1::Event> content;      // platform events, source_version 1..n (in version order)

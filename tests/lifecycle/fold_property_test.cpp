@@ -56,17 +56,12 @@ std::map<std::string, std::string> fold_all(std::mt19937_64& rng, std::vector<st
   return views;
 }
 
-std::uint64_t base_seed() {
-  if (const char* s = std::getenv("PASSERELLE_PROPERTY_SEED")) return std::strtoull(s, nullptr, 10);
-  return 20240603;
-}
-
 }  // namespace
 
 TEST_CASE("property: reorderings duplicates and interleavings of baskets' events fold to the same state",
           "[lifecycle][property]") {
   const lc::lifecycle_config cfg;
-  const std::uint64_t base = base_seed();
+  const std::uint64_t base = lc::test::property_base_seed();
   constexpr int trials = 80;
   constexpr int perturbations = 5;
   std::size_t events_folded = 0;

@@ -108,11 +108,6 @@ fold_run fold_all(std::mt19937_64& rng, const std::vector<std::vector<delivery>>
   return run;
 }
 
-std::uint64_t base_seed() {
-  if (const char* s = std::getenv("PASSERELLE_PROPERTY_SEED")) return std::strtoull(s, nullptr, 10);
-  return 20240603;
-}
-
 lc::subject_state decoded(const std::string& view) {
   auto st = lc::decode(view);
   REQUIRE(st.ok());
@@ -128,7 +123,7 @@ template <typename MakeChain, typename MakeIllegal, typename CheckFinal>
 void chain_property(chain_mode mode, int trials, const std::string& prefix, MakeChain make_chain,
                     MakeIllegal make_illegal, CheckFinal check_final) {
   const lc::lifecycle_config cfg;
-  const std::uint64_t base = base_seed();
+  const std::uint64_t base = lc::test::property_base_seed();
   constexpr int perturbations = 4;
   constexpr int subjects = 3;
   std::size_t folded = 0;
@@ -273,7 +268,7 @@ TEST_CASE("property: an illegal demo request transition at any point is rejected
 TEST_CASE("property: wishlist content in any order with redeliveries and a deletion folds to the in-order state",
           "[lifecycle][property]") {
   const lc::lifecycle_config cfg;
-  const std::uint64_t base = base_seed();
+  const std::uint64_t base = lc::test::property_base_seed();
   constexpr int trials = 60;
   constexpr int perturbations = 5;
   std::size_t folded = 0;
