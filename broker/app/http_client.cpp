@@ -1,6 +1,7 @@
 #include "broker/app/http_client.h"
 
 #include "broker/core/url_authority.h"
+#include "broker/http/tls_client.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,12 +23,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bh = beast::http;
 using tcp = asio::ip::tcp;
-
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
 
 error classify(const boost::system::error_code& ec, const base_url& url, std::string_view step) {
   if (ec == beast::error::timeout) {
@@ -87,7 +82,7 @@ asio::awaitable<void> request_response(Stream& stream, beast::tcp_stream& lowest
   st.out = std::move(reply);
 }
 
-asio::awaitable<void> run_exchange(exchange_state& st, asio::ssl::context* tls_ctx, std::string sni_host) {
+asio::awaitable<void> run_exchange(exchange_state& st, asio::ssl::context* tls_ctx) {
   const auto deadline = std::chrono::steady_clock::now() + st.call.timeout;
   auto ex = co_await asio::this_coro::executor;
   tcp::resolver resolver(ex);
@@ -112,14 +107,7 @@ asio::awaitable<void> run_exchange(exchange_state& st, asio::ssl::context* tls_c
     co_return;
   }
   beast::ssl_stream<beast::tcp_stream> stream(ex, *tls_ctx);
-  if (!is_ip_literal(st.url.host)) {
-    // SNI, and the name the certificate must carry.
-    // (SSL_set_tlsext_host_name is a macro with a C cast; this is its expansion.)
-    SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             static_cast<void*>(sni_host.data()));
-  }
-  stream.set_verify_mode(asio::ssl::verify_peer);
-  stream.set_verify_callback(asio::ssl::host_name_verification(st.url.host));
+  http::prepare_client_tls(stream, st.url.host);
   auto& lowest = beast::get_lowest_layer(stream);
   lowest.expires_at(deadline);
   co_await lowest.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
@@ -191,7 +179,7 @@ result<http_reply> http_exchange(const base_url& url, const http_call& call) {
     }
   }
   exchange_state st{url, call, std::nullopt};
-  asio::co_spawn(ioc, run_exchange(st, tls_ctx ? &*tls_ctx : nullptr, url.host), [&](const std::exception_ptr& e) {
+  asio::co_spawn(ioc, run_exchange(st, tls_ctx ? &*tls_ctx : nullptr), [&](const std::exception_ptr& e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);

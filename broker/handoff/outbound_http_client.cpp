@@ -3,6 +3,7 @@
 #include "broker/handoff/outbound_http_client.h"
 
 #include "broker/core/url_authority.h"
+#include "broker/http/tls_client.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -23,12 +24,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bh = beast::http;
 using tcp = asio::ip::tcp;
-
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
 
 std::string origin(const outbound_url& u) {
   return std::string(u.tls ? "https://" : "http://") +
@@ -150,14 +145,7 @@ asio::awaitable<result<connector::outbound_response>> outbound_http_client::exch
     co_return out;
   }
   beast::ssl_stream<beast::tcp_stream> stream(ex, tls_);
-  std::string sni = url->host;
-  if (!is_ip_literal(url->host)) {
-    // SNI (SSL_set_tlsext_host_name is a macro with a C cast; this is its expansion).
-    SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             static_cast<void*>(sni.data()));
-  }
-  stream.set_verify_mode(asio::ssl::verify_peer);
-  stream.set_verify_callback(asio::ssl::host_name_verification(url->host));
+  http::prepare_client_tls(stream, url->host);
   auto& lowest = beast::get_lowest_layer(stream);
   lowest.expires_at(deadline);
   co_await lowest.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
